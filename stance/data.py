@@ -1,0 +1,307 @@
+"""Labelled data in: JSONL, CSV, Parquet, a ``save_to_disk`` folder or a hub id, through HF ``datasets``.
+
+Labels arrive in the shapes people have them - a list column (``["blame"]``), a delimited string
+column (``"blame;denial"``) or one 0/1 column per label (wide) - and leave as a dense indicator
+matrix in the config's label order. JSONL is parsed line by line here so that a malformed line is
+reported with its number; the other formats go through ``datasets``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stance.config import DataConfig
+from stance.errors import StanceError, did_you_mean
+from stance.fileio import atomic_write, read_text, sha256_path
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(:[\w.-]+)?$")
+
+
+@dataclass
+class LabelledData:
+    """Texts with a (n_samples, n_labels) 0/1 matrix, and where they came from."""
+
+    texts: list[str]
+    Y: np.ndarray
+    labels: list[str]
+    source: str = "<memory>"
+    sha256: str = ""
+    lines: list[int] = field(default_factory=list)
+    extra: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def label_lists(self) -> list[list[str]]:
+        return indicator_to_lists(self.Y, self.labels)
+
+    def subset(self, idx: Sequence[int] | np.ndarray) -> LabelledData:
+        idx = list(np.asarray(idx, dtype=int))
+        return LabelledData(
+            texts=[self.texts[i] for i in idx],
+            Y=self.Y[idx],
+            labels=self.labels,
+            source=self.source,
+            sha256=self.sha256,
+            lines=[self.lines[i] for i in idx] if self.lines else [],
+            extra={k: [v[i] for i in idx] for k, v in self.extra.items()},
+        )
+
+
+def indicator_to_lists(Y: np.ndarray, labels: Sequence[str]) -> list[list[str]]:
+    return [[labels[j] for j in np.flatnonzero(row)] for row in np.asarray(Y)]
+
+
+def lists_to_indicator(rows: Iterable[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
+    index = {name: j for j, name in enumerate(labels)}
+    rows = list(rows)
+    Y = np.zeros((len(rows), len(labels)), dtype=np.uint8)
+    for i, row in enumerate(rows):
+        for name in row:
+            Y[i, index[name]] = 1
+    return Y
+
+
+def concat(parts: Sequence[LabelledData]) -> LabelledData:
+    """Join splits (for cross-validation over train+dev)."""
+    return LabelledData(
+        texts=[t for p in parts for t in p.texts],
+        Y=np.vstack([p.Y for p in parts]),
+        labels=parts[0].labels,
+        source="+".join(p.source for p in parts),
+        sha256="+".join(p.sha256 for p in parts),
+        lines=[n for p in parts for n in p.lines],
+        extra={},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading rows
+
+
+def read_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """Parse JSONL strictly; a malformed line is an error naming the file and line."""
+    text = read_text(path)
+    rows = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise StanceError(f"malformed JSON: {exc.msg} (column {exc.colno})", path=path, line=number) from None
+        if not isinstance(obj, dict):
+            raise StanceError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=number)
+        rows.append((number, obj))
+    if not rows:
+        raise StanceError("no records (the file is empty)", path=path)
+    return rows
+
+
+def _read_with_datasets(source: str) -> tuple[list[tuple[int, dict[str, Any]]], str]:
+    """CSV, Parquet, a saved dataset folder or a hub id -> ((line, row) pairs, hash)."""
+    import datasets
+
+    datasets.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    p = Path(source)
+    first_line = 1
+    try:
+        if p.is_dir():
+            if not ((p / "dataset_info.json").exists() or (p / "state.json").exists() or (p / "dataset_dict.json").exists()):
+                raise StanceError("folder is not a saved dataset (no dataset_info.json); pass a file", path=p)
+            ds = datasets.load_from_disk(str(p))
+            if isinstance(ds, datasets.DatasetDict):
+                ds = ds["train"] if "train" in ds else ds[next(iter(ds))]
+            digest = sha256_path(p)
+        elif p.exists():
+            if p.stat().st_size == 0:
+                raise StanceError("no records (the file is empty)", path=p)
+            suffix = p.suffix.lower()
+            if suffix in (".csv", ".tsv"):
+                read_text(p)  # one-line errors for binary / undecodable files before pandas sees them
+                ds = datasets.load_dataset(
+                    "csv", data_files=str(p), split="train", sep="\t" if suffix == ".tsv" else ",",
+                    keep_default_na=False,
+                )
+                first_line = 2  # header
+            elif suffix == ".parquet":
+                ds = datasets.load_dataset("parquet", data_files=str(p), split="train")
+            else:
+                raise StanceError(f"unsupported data format '{suffix}' (use .jsonl, .csv, .tsv, .parquet or a dataset folder)", path=p)
+            digest = sha256_path(p)
+        elif _HUB_ID.match(source):
+            name, _, split = source.partition(":")
+            ds = datasets.load_dataset(name, split=split or "train")
+            digest = f"hub:{name}:{ds._fingerprint}"
+        else:
+            raise StanceError("file not found", path=source)
+    except StanceError:
+        raise
+    except Exception as exc:  # datasets/pyarrow/pandas raise many types; the user needs one line
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StanceError(f"cannot load data: {msg}", path=source) from None
+    if len(ds) == 0:
+        raise StanceError("no records", path=source)
+    return [(first_line + i, row) for i, row in enumerate(ds)], digest
+
+
+def read_rows(source: str | Path) -> tuple[list[tuple[int, dict[str, Any]]], str]:
+    source = str(source)
+    if source.lower().endswith((".jsonl", ".json", ".ndjson")):
+        rows = read_jsonl(source)
+        return rows, sha256_path(source)
+    return _read_with_datasets(source)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows -> LabelledData
+
+
+def _row_labels(row: dict[str, Any], cfg: DataConfig, labels: Sequence[str], fmt: str, where: tuple[str, int]) -> list[str]:
+    path, line = where
+    if fmt == "wide":
+        out = []
+        for name in labels:
+            value = row.get(name)
+            if value in (1, True, "1", "1.0", 1.0, "true", "True"):
+                out.append(name)
+            elif value not in (0, False, "0", "0.0", 0.0, "false", "False", "", None):
+                raise StanceError(f"column '{name}' must be 0 or 1, got {value!r}", path=path, line=line)
+        return out
+    value = row.get(cfg.labels_field)
+    if value is None:
+        items: list[str] = []
+    elif isinstance(value, str):
+        items = [v.strip() for v in value.split(cfg.delimiter)] if value.strip() else []
+        if fmt == "list" and value.strip():
+            raise StanceError(f"'{cfg.labels_field}' must be a list, got a string", path=path, line=line)
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        raise StanceError(f"'{cfg.labels_field}' must be a list or a delimited string, got {type(value).__name__}", path=path, line=line)
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise StanceError(f"label {item!r} is not a string", path=path, line=line)
+        item = item.strip()
+        if item not in labels:
+            raise StanceError(
+                f"unknown label '{item}'; the config's labels are {', '.join(labels)}" + did_you_mean(item, labels),
+                path=path,
+                line=line,
+            )
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def rows_to_data(
+    rows: list[tuple[int, dict[str, Any]]],
+    labels: Sequence[str],
+    cfg: DataConfig,
+    source: str = "<memory>",
+    sha256: str = "",
+    require_labels: bool = True,
+) -> LabelledData:
+    if not rows:
+        raise StanceError("no records", path=source)
+    first = rows[0][1]
+    fmt = cfg.label_format
+    if fmt == "auto":
+        if cfg.labels_field in first:
+            fmt = "list"
+        elif all(name in first for name in labels):
+            fmt = "wide"
+        elif require_labels:
+            raise StanceError(
+                f"no '{cfg.labels_field}' column and no 0/1 column per label ({', '.join(labels)}); "
+                f"set data.labels_field or data.label_format",
+                path=source,
+            )
+        else:
+            fmt = "none"
+    texts, label_rows, lines = [], [], []
+    extra: dict[str, list[Any]] = {"source": [], "id": []}
+    for line, row in rows:
+        if cfg.text_field not in row:
+            raise StanceError(
+                f"missing text field '{cfg.text_field}'" + did_you_mean(cfg.text_field, [str(k) for k in row]),
+                path=source,
+                line=line,
+            )
+        text = row[cfg.text_field]
+        if not isinstance(text, str) or not text.strip():
+            raise StanceError(f"'{cfg.text_field}' must be a non-empty string", path=source, line=line)
+        if fmt == "list" and cfg.labels_field not in row and require_labels:
+            raise StanceError(f"missing labels field '{cfg.labels_field}'", path=source, line=line)
+        if fmt == "list":
+            # a list column; a string there is a delimited one
+            value = row.get(cfg.labels_field)
+            sub_fmt = "delimited" if isinstance(value, str) else "list"
+            label_rows.append(_row_labels(row, cfg, labels, sub_fmt, (source, line)))
+        elif fmt == "none":
+            label_rows.append([])
+        else:
+            label_rows.append(_row_labels(row, cfg, labels, fmt, (source, line)))
+        texts.append(text)
+        lines.append(line)
+        extra["source"].append(row.get("source"))
+        extra["id"].append(row.get("id"))
+    return LabelledData(
+        texts=texts,
+        Y=lists_to_indicator(label_rows, labels),
+        labels=list(labels),
+        source=source,
+        sha256=sha256,
+        lines=lines,
+        extra=extra,
+    )
+
+
+def load_data(source: str | Path, labels: Sequence[str], cfg: DataConfig | None = None, require_labels: bool = True) -> LabelledData:
+    """Load one split from a path or hub id into a :class:`LabelledData`."""
+    cfg = cfg or DataConfig()
+    rows, digest = read_rows(source)
+    return rows_to_data(rows, labels, cfg, source=str(source), sha256=digest, require_labels=require_labels)
+
+
+def save_jsonl(data: LabelledData, path: str | Path, keep_extra: bool = True) -> None:
+    """Write the corpus format: one ``{"text", "labels", "source"}`` object a line."""
+    with atomic_write(path) as fh:
+        for i, (text, labs) in enumerate(zip(data.texts, data.label_lists())):
+            obj: dict[str, Any] = {"text": text, "labels": labs}
+            if keep_extra:
+                for key, values in data.extra.items():
+                    if values[i] is not None:
+                        obj[key] = values[i]
+            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Splits
+
+
+def combination_keys(Y: np.ndarray) -> np.ndarray:
+    """One integer per row naming its label combination (for stratifying by combination)."""
+    weights = 1 << np.arange(Y.shape[1])
+    return (np.asarray(Y, dtype=np.int64) * weights).sum(axis=1)
+
+
+def stratified_kfold(Y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Multi-label iterative stratification (Sechidis et al. 2011) via ``iterative-stratification``."""
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+    if folds < 2:
+        raise StanceError("--folds must be at least 2")
+    # Add the "no label" column so that the unlabelled share is stratified too.
+    target = np.hstack([Y, (Y.sum(axis=1) == 0)[:, None]]).astype(int)
+    splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(Y)), target))

@@ -1,0 +1,232 @@
+"""Sentence -> feature matrix: word and character n-grams (TF-IDF or hashed), construction cues,
+and optionally sentence embeddings; each part can say which n-gram a column stands for, so the
+scorer can show evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.utils import murmurhash3_32
+
+from stance.config import FeaturesConfig
+
+# Words with apostrophes and hyphens stay whole ("didn't", "cease-fire"); punctuation that carries
+# stance (quotes, question and exclamation marks) becomes its own token.
+TOKEN_PATTERN = r"(?u)\b\w[\w'’-]*\w\b|\b\w\b|[\"“”?!]"
+
+# ---------------------------------------------------------------------------------------------
+# Construction cues: patterns over the sentence that name *what is being done* (accusing, threatening,
+# denying) rather than the topic, so they carry across outlets and subjects. Each fires 0/1.
+
+_AGENT = r"(?:he|she|they|we|you|i|it|the \w+(?: \w+)?|[A-Z][\w-]+(?: [A-Z][\w-]+)*)"
+_HARM = (
+    r"(?:pay|regret|suffer|face|answer|be punished|be crushed|be destroyed|be held accountable|be sorry|"
+    r"retaliate|respond|strike|hit back|crush|destroy|punish|sue|cut off|shut down|expel|sanction|ban|"
+    r"fire|sack|walk out|strike|blockade|seize|annihilate|wipe|bury|burn|see what happens)"
+)
+CONSTRUCTIONS: dict[str, str] = {
+    # blame
+    "blame_verb_agent": r"\b(?:accus\w*|blam\w*|fault\w*|charg\w+ that|condemn\w*|denounc\w*)\b.{0,40}\b(?:for|of)\b",
+    "blame_responsible": r"\b(?:responsible for|responsibility for|to blame|fault|culprit|guilty of|behind the)\b",
+    "blame_cause_agent": r"\b(?:provok\w*|caus\w*|orchestrat\w*|engineer\w*|sabotag\w*|incit\w*|stok\w*|fuel\w*|triggered|betray\w*)\b",
+    "blame_failure": r"\b(?:failed to|failure to|negligen\w*|incompeten\w*|mismanag\w*|reckless\w*|cover[- ]up|let (?:this|it) happen)\b",
+    "blame_counterfactual": r"\b(?:had (?:they|he|she|you|the \w+)\b.{0,60}\b(?:would|could)(?: not)? have|if (?:only )?(?:they|he|she|you) had)\b",
+    "blame_thanks_to": r"\b(?:thanks to|because of) (?:the |their |his |her |this )?(?:government|regime|ministry|leadership|management|board|president|minister|party|opposition|west|they|them)\b",
+    "blame_you_are": r"\b(?:you are|you're|they are|they're) (?:\w+ing)\b",
+    # threat
+    "threat_conditional_harm": rf"\b(?:if|should|unless|once)\b.{{0,80}}\b(?:will|would|shall|'ll)\b.{{0,25}}\b{_HARM}\b",
+    "threat_unless": r"\b(?:unless|or else|otherwise)\b",
+    "threat_will_harm": rf"\b(?:will|shall|'ll|going to|would)\b(?: \w+){{0,2}} {_HARM}\b",
+    "threat_verb": r"\b(?:threat\w*|vow\w*|ultimatum|warn\w* (?:that )?(?:anyone|those|any|they|he|she|it|we|the \w+) (?:would|will|could)|will not hesitate|all options|consequences|retaliat\w*|revenge|reprisal\w*)\b",
+    "threat_ready_force": r"\b(?:ready|prepared|willing) to (?:fight|strike|use force|respond|act|retaliate|take \w+ measures)\b",
+    "threat_you": r"\b(?:you|your|anyone|whoever|those who)\b",
+    "forecast_risk": r"\b(?:could|may|might|risk\w*|likely|expected to|forecast\w*|predict\w*)\b",
+    # denial
+    "denial_verb": r"\b(?:den(?:y|ied|ies|ying|ial)|reject\w* (?:the |any |all |these |those )?(?:claim|allegation|accusation|charge|report|suggestion)s?|refut\w*|dismiss\w* .{0,40}\bas\b)\b",
+    "denial_false": r"\b(?:false|untrue|fabricat\w*|baseless|unfounded|groundless|lies|lie|hoax|fake|nonsense|smear|slander|made[- ]up|fiction|propaganda|myth|no truth|no evidence|no basis)\b",
+    "denial_no_event": r"\b(?:there (?:was|were|is|are|has been|have been) no|never (?:happened|took place|existed)|did not (?:happen|take place|occur)|no such)\b",
+    "denial_not_a": r"\b(?:it is|it's|this is|that is|that's|it was|this was) not (?:a|an)\b",
+    "denial_nothing_to_do": r"\b(?:nothing to do with|no (?:role|part|involvement|connection|link) in|not involved|no responsibility|not responsible|innocent|not guilty|never (?:received|took|ordered|said|paid|knew|met))\b",
+    "negation": r"\b(?:not|no|never|n't|nothing|none|nobody)\b",
+    "refusal_or_no_comment": r"\b(?:declin\w* to|refus\w* to|did not (?:respond|reply|return)|no comment|could not be reached|would not comment)\b",
+    # speech
+    "quoted": r"[\"“”]",
+    "reported_speech": r"\b(?:said|says|told|added|according to|stated|claimed|insisted|argued|wrote|tweeted|posted)\b",
+    "first_person": r"\b(?:we|our|us|i|my|me)\b",
+    "question": r"\?",
+}
+_COMPILED = [(name, re.compile(pat, re.IGNORECASE)) for name, pat in CONSTRUCTIONS.items()]
+# Conjunctions that a linear model cannot form by itself.
+_PAIRS = [
+    ("first_person", "threat_will_harm"),
+    ("threat_you", "threat_will_harm"),
+    ("quoted", "denial_not_a"),
+    ("negation", "reported_speech"),
+    ("threat_conditional_harm", "first_person"),
+    ("forecast_risk", "threat_conditional_harm"),
+]
+CONSTRUCTION_NAMES = [n for n, _ in _COMPILED] + [f"{a}&{b}" for a, b in _PAIRS]
+
+
+def construction_hits(text: str) -> list[str]:
+    """Names of the construction cues that fire in ``text`` (used for features and evidence)."""
+    fired = {name for name, rx in _COMPILED if rx.search(text)}
+    out = [name for name, _ in _COMPILED if name in fired]
+    out += [f"{a}&{b}" for a, b in _PAIRS if a in fired and b in fired]
+    return out
+
+
+class ConstructionFeatures(TransformerMixin, BaseEstimator):
+    """0/1 construction cues, scaled by ``weight``."""
+
+    def __init__(self, weight: float = 1.0) -> None:
+        self.weight = weight
+
+    def fit(self, X: Any, y: Any = None) -> ConstructionFeatures:
+        self.n_features_out_ = len(CONSTRUCTION_NAMES)
+        return self
+
+    def transform(self, X: Any) -> sp.csr_matrix:
+        index = {n: j for j, n in enumerate(CONSTRUCTION_NAMES)}
+        rows, cols = [], []
+        for i, text in enumerate(X):
+            for name in construction_hits(text):
+                rows.append(i)
+                cols.append(index[name])
+        data = np.full(len(rows), self.weight, dtype=np.float64)
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(X), len(CONSTRUCTION_NAMES)))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.array([f"<{n}>" for n in CONSTRUCTION_NAMES], dtype=object)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class TextFeatures(TransformerMixin, BaseEstimator):
+    """Concatenation of the feature parts a config switches on, with column offsets kept so that a
+    column can be traced back to the n-gram or cue it stands for (evidence)."""
+
+    def __init__(
+        self,
+        kind: str = "tfidf",
+        word_ngrams: tuple[int, int] | None = (1, 2),
+        char_ngrams: tuple[int, int] | None = None,
+        min_df: int = 1,
+        max_df: float = 1.0,
+        max_features: int | None = None,
+        sublinear_tf: bool = True,
+        n_features: int = 2**20,
+        constructions: bool = False,
+        constructions_weight: float = 1.0,
+        embedding_model: str | None = None,
+        embedding_batch_size: int = 64,
+    ) -> None:
+        self.kind = kind
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+        self.n_features = n_features
+        self.constructions = constructions
+        self.constructions_weight = constructions_weight
+        self.embedding_model = embedding_model
+        self.embedding_batch_size = embedding_batch_size
+
+    def _make_parts(self) -> list[tuple[str, Any]]:
+        parts: list[tuple[str, Any]] = []
+        ngram_kind = "hashing" if self.kind == "hashing" else "tfidf"
+        if self.kind in ("tfidf", "hashing", "tfidf+embeddings"):
+            if self.word_ngrams:
+                parts.append(("word", _ngram_part(ngram_kind, "word", tuple(self.word_ngrams), self)))
+            if self.char_ngrams:
+                parts.append(("char", _ngram_part(ngram_kind, "char_wb", tuple(self.char_ngrams), self)))
+        if self.constructions:
+            parts.append(("constructions", ConstructionFeatures(self.constructions_weight)))
+        if self.kind in ("embeddings", "tfidf+embeddings"):
+            from stance.embeddings import EmbeddingFeatures
+
+            parts.append(("embeddings", EmbeddingFeatures(self.embedding_model, self.embedding_batch_size)))
+        return parts
+
+    def fit(self, X: Any, y: Any = None) -> TextFeatures:
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> sp.csr_matrix:
+        X = list(X)
+        self.parts_ = self._make_parts()
+        blocks = [part.fit_transform(X) for _, part in self.parts_]
+        self.offsets_ = np.cumsum([0] + [b.shape[1] for b in blocks]).tolist()
+        return _hstack(blocks)
+
+    def transform(self, X: Any) -> sp.csr_matrix:
+        X = list(X)
+        return _hstack([part.transform(X) for _, part in self.parts_])
+
+    def column_terms(self, text: str) -> dict[int, str]:
+        """Map the columns that ``text`` activates to readable terms (n-grams and cue names)."""
+        out: dict[int, str] = {}
+        for (name, part), offset in zip(self.parts_, self.offsets_):
+            if name == "constructions":
+                index = {n: j for j, n in enumerate(CONSTRUCTION_NAMES)}
+                for cue in construction_hits(text):
+                    out[offset + index[cue]] = f"<{cue}>"
+            elif name in ("word", "char"):
+                vec = part.steps[0][1] if hasattr(part, "steps") else part
+                analyzer = vec.build_analyzer()
+                for term in analyzer(text):
+                    col = _term_column(vec, term)
+                    if col is not None:
+                        out[offset + col] = term
+        return out
+
+
+def _ngram_part(kind: str, analyzer: str, ngram_range: tuple[int, int], cfg: TextFeatures) -> Any:
+    common: dict[str, Any] = {"analyzer": analyzer, "ngram_range": ngram_range, "lowercase": True, "dtype": np.float64}
+    if analyzer == "word":
+        common["token_pattern"] = TOKEN_PATTERN
+    if kind == "hashing":
+        from sklearn.pipeline import Pipeline
+
+        hv = HashingVectorizer(n_features=cfg.n_features, alternate_sign=False, norm=None, **common)
+        return Pipeline([("hash", hv), ("tfidf", TfidfTransformer(sublinear_tf=cfg.sublinear_tf))])
+    return TfidfVectorizer(
+        min_df=cfg.min_df, max_df=cfg.max_df, max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, **common
+    )
+
+
+def _term_column(vec: Any, term: str) -> int | None:
+    if isinstance(vec, HashingVectorizer):
+        return abs(murmurhash3_32(term, seed=0)) % vec.n_features
+    return vec.vocabulary_.get(term)
+
+
+def _hstack(blocks: list[Any]) -> sp.csr_matrix:
+    blocks = [b if sp.issparse(b) else sp.csr_matrix(b) for b in blocks]
+    return sp.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0].tocsr()
+
+
+def build_features(cfg: FeaturesConfig) -> TextFeatures:
+    return TextFeatures(
+        kind=cfg.kind,
+        word_ngrams=tuple(cfg.word_ngrams) if cfg.word_ngrams else None,
+        char_ngrams=tuple(cfg.char_ngrams) if cfg.char_ngrams else None,
+        min_df=cfg.min_df,
+        max_df=cfg.max_df,
+        max_features=cfg.max_features,
+        sublinear_tf=cfg.sublinear_tf,
+        n_features=cfg.n_features,
+        constructions=cfg.constructions,
+        constructions_weight=cfg.constructions_weight,
+        embedding_model=cfg.embedding_model,
+        embedding_batch_size=cfg.embedding_batch_size,
+    )

@@ -1,0 +1,135 @@
+"""Reading users' files safely and writing ours atomically.
+
+Every file the product writes goes through :func:`atomic_write` (temp file beside the target, then
+``os.replace``), so an interrupt leaves the old file or the new one, never a truncated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from stance.errors import StanceError
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+class DecodeWarning(UserWarning):
+    """Raised (as a warning) when bytes had to be replaced while decoding a file."""
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes outside a UTF-16 BOM file mean this is not text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    return b"\x00" in data[:8192]
+
+
+def decode_text(data: bytes, path: str | Path = "<input>") -> str:
+    """Decode bytes as UTF-8 / UTF-8-BOM / UTF-16-BOM, normalising CRLF; replace the rest with a warning."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            text = data[len(bom) :].decode(encoding, errors="replace")
+            break
+    else:
+        if looks_binary(data):
+            raise StanceError("binary file, not text", path=path)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            warnings.warn(
+                f"{path}:{line}: not valid UTF-8; undecodable bytes were replaced",
+                DecodeWarning,
+                stacklevel=2,
+            )
+            text = data.decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path: str | Path) -> str:
+    """Read a user's text file with a one-line error for missing, unreadable or binary files."""
+    p = Path(path)
+    if not p.exists():
+        raise StanceError("file not found", path=p)
+    if p.is_dir():
+        raise StanceError("is a directory, expected a file", path=p)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise StanceError(f"cannot read: {exc.strerror}", path=p) from None
+    return decode_text(data, p)
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_path(path: str | Path) -> str:
+    """Hash of a file, or of every file below a folder (names included, in sorted order)."""
+    p = Path(path)
+    if p.is_file():
+        return sha256_file(p)
+    h = hashlib.sha256()
+    for f in sorted(q for q in p.rglob("*") if q.is_file()):
+        h.update(str(f.relative_to(p)).encode())
+        h.update(sha256_file(f).encode())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Open a temp file beside ``path``; on success fsync and rename it over ``path``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    binary = "b" in mode
+    try:
+        with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_write(path) as fh:
+        fh.write(text)
+
+
+def write_json(path: str | Path, obj: object) -> None:
+    import json
+
+    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(obj: object) -> object:
+    import numpy as np
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

@@ -1,0 +1,195 @@
+"""The estimator: text features + one binary classifier per label + per-label decision thresholds.
+
+:class:`StanceClassifier` follows scikit-learn's conventions (parameters stored in ``__init__``,
+learned attributes ending in ``_``, ``predict_proba`` of shape (n_samples, n_labels)), so it can be
+cloned, cross-validated and searched like any estimator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.multiclass import OneVsRestClassifier
+
+from stance.config import Config, ModelConfig
+from stance.features import TextFeatures, build_features
+
+
+def build_classifier(cfg: ModelConfig, seed: int) -> Any:
+    """A binary classifier with ``predict_proba``, from the [model] section."""
+    class_weight = "balanced" if cfg.class_weight == "balanced" else None
+    if cfg.kind == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=cfg.C, class_weight=class_weight, max_iter=cfg.max_iter, solver="liblinear", random_state=seed)
+    if cfg.kind == "linear_svm":
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.svm import LinearSVC
+
+        svm = LinearSVC(C=cfg.C, class_weight=class_weight, max_iter=cfg.max_iter, random_state=seed)
+        return CalibratedClassifierCV(svm, cv=cfg.calibration_folds, method="sigmoid")
+    if cfg.kind == "sgd":
+        from sklearn.linear_model import SGDClassifier
+
+        return SGDClassifier(
+            loss="log_loss", alpha=cfg.alpha, class_weight=class_weight, max_iter=cfg.max_iter, tol=1e-4, random_state=seed
+        )
+    raise ValueError(f"unknown model kind {cfg.kind!r}")  # config validation makes this unreachable
+
+
+class StanceClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-label sentence classifier: ``fit(texts, Y)`` with Y a 0/1 matrix, one column per label."""
+
+    def __init__(
+        self,
+        features: TextFeatures | None = None,
+        classifier: Any = None,
+        labels: Sequence[str] | None = None,
+        threshold: float = 0.5,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.features = features
+        self.classifier = classifier
+        self.labels = labels
+        self.threshold = threshold
+        self.n_jobs = n_jobs
+
+    def fit(self, X: Sequence[str], Y: np.ndarray) -> StanceClassifier:
+        from sklearn.linear_model import LogisticRegression
+
+        X = list(X)
+        Y = np.asarray(Y)
+        if Y.ndim != 2:
+            raise ValueError("Y must be a 2-d 0/1 matrix (n_samples, n_labels)")
+        self.features_ = clone(self.features if self.features is not None else TextFeatures())
+        base = clone(self.classifier if self.classifier is not None else LogisticRegression(class_weight="balanced"))
+        self.ovr_ = OneVsRestClassifier(base, n_jobs=self.n_jobs)
+        self.ovr_.fit(self.features_.fit_transform(X), Y)
+        self.labels_ = list(self.labels) if self.labels is not None else [str(j) for j in range(Y.shape[1])]
+        self.classes_ = np.arange(Y.shape[1])
+        self.thresholds_ = np.full(Y.shape[1], float(self.threshold))
+        return self
+
+    def transform_features(self, X: Sequence[str]) -> Any:
+        return self.features_.transform(list(X))
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        return self.proba_from_features(self.transform_features(X))
+
+    def proba_from_features(self, F: Any) -> np.ndarray:
+        return np.asarray(self.ovr_.predict_proba(F), dtype=np.float64)
+
+    def predict(self, X: Sequence[str]) -> np.ndarray:
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.uint8)
+
+    def score(self, X: Sequence[str], Y: np.ndarray, sample_weight: Any = None) -> float:
+        """Macro-F1 (the default metric for searches and cross-validation)."""
+        from sklearn.metrics import f1_score
+
+        return float(f1_score(Y, self.predict(X), average="macro", zero_division=0))
+
+    # -----------------------------------------------------------------------------------------
+    def tune_thresholds(
+        self, X: Sequence[str], Y: np.ndarray, none_rate: float = 0.0, lo: float = 0.05, hi: float = 0.95
+    ) -> StanceClassifier:
+        """Per-label thresholds maximising F1 on held-out data, with unlabelled rows re-weighted so
+        that they make up ``none_rate`` of the data (see :func:`base_rate_weights`)."""
+        P = self.predict_proba(X)
+        w = base_rate_weights(np.asarray(Y), none_rate)
+        self.thresholds_ = np.array([best_f1_threshold(P[:, j], np.asarray(Y)[:, j], w, lo, hi) for j in range(P.shape[1])])
+        return self
+
+    # -----------------------------------------------------------------------------------------
+    def coefficients(self) -> np.ndarray:
+        """(n_labels, n_features) linear weights, averaged over calibration folds where needed."""
+        rows = []
+        for est in self.ovr_.estimators_:
+            if hasattr(est, "coef_"):
+                rows.append(np.ravel(est.coef_))
+            elif hasattr(est, "calibrated_classifiers_"):
+                rows.append(np.mean([np.ravel(c.estimator.coef_) for c in est.calibrated_classifiers_], axis=0))
+            else:  # a constant predictor (label absent in training)
+                rows.append(np.zeros(self.features_.offsets_[-1]))
+        return np.vstack(rows)
+
+    def evidence(self, texts: Sequence[str], F: Any = None, top_k: int = 5) -> list[dict[str, list[list[Any]]]]:
+        """For each text and label: the terms whose weight x value pushed the score up most."""
+        if F is None:
+            F = self.transform_features(texts)
+        W = getattr(self, "_coef_cache", None)
+        if W is None:
+            W = self._coef_cache = self.coefficients()
+        F = F.tocsr()
+        out = []
+        for i, text in enumerate(texts):
+            row = F.getrow(i)
+            cols, vals = row.indices, row.data
+            terms = self.features_.column_terms(text)
+            per_label: dict[str, list[list[Any]]] = {}
+            for j, label in enumerate(self.labels_):
+                contrib = vals * W[j, cols]
+                order = np.argsort(-contrib)
+                items = []
+                for k in order:
+                    if contrib[k] <= 0 or len(items) >= top_k:
+                        break
+                    term = terms.get(int(cols[k]))
+                    if term is not None:
+                        items.append([term, round(float(contrib[k]), 4)])
+                per_label[label] = items
+            out.append(per_label)
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_coef_cache", None)
+        return state
+
+
+def base_rate_weights(Y: np.ndarray, none_rate: float) -> np.ndarray:
+    """Sample weights that raise the share of rows with no label to ``none_rate``.
+
+    Dev splits are built with far more positives than real news carries; thresholds chosen there
+    flood real articles with false alarms. Up-weighting unlabelled rows simulates the realistic base
+    rate. Never down-weights (a dev split that is already realistic is left as it is).
+    """
+    none = Y.sum(axis=1) == 0
+    w = np.ones(len(Y))
+    n_none, n_pos = int(none.sum()), int((~none).sum())
+    if none_rate > 0 and n_none and n_pos:
+        factor = none_rate / (1 - none_rate) * n_pos / n_none
+        if factor > 1:
+            w[none] = factor
+    return w
+
+
+def best_f1_threshold(p: np.ndarray, y: np.ndarray, w: np.ndarray, lo: float = 0.05, hi: float = 0.95) -> float:
+    """The threshold maximising weighted F1; midway between neighbouring scores, clipped to [lo, hi]."""
+    if y.sum() == 0:
+        return hi
+    order = np.argsort(-p, kind="stable")
+    ps, ys, ws = p[order], y[order], w[order]
+    tp = np.cumsum(ws * ys)
+    fp = np.cumsum(ws * (1 - ys))
+    total_pos = float((ws * ys).sum())
+    f1 = 2 * tp / (tp + fp + total_pos)
+    # only cut between distinct scores
+    valid = np.r_[ps[1:] < ps[:-1], True]
+    f1 = np.where(valid, f1, -1)
+    k = int(np.argmax(f1))
+    nxt = ps[k + 1] if k + 1 < len(ps) else 0.0
+    thr = (ps[k] + nxt) / 2
+    return float(np.clip(thr, lo, hi))
+
+
+def build_model(cfg: Config, n_jobs: int | None = None) -> StanceClassifier:
+    return StanceClassifier(
+        features=build_features(cfg.features),
+        classifier=build_classifier(cfg.model, cfg.seed),
+        labels=cfg.labels,
+        threshold=cfg.thresholds.fixed,
+        n_jobs=n_jobs,
+    )

@@ -1,0 +1,286 @@
+"""Article text -> sentences with character offsets, quotation, speaker and boilerplate flags.
+
+A rule-based segmenter: it is an order of magnitude faster than pysbd on news text (see
+``benchmarks/``) and its rules target what news carries: titles and month abbreviations, initials,
+"U.S.", decimals, quotations ending in ``,"`` or ``?"`` followed by the attribution, multi-sentence
+quotes and paragraphs. Offsets always index the original text: ``text[start:end] == sentence``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+# Abbreviations after which a period never ends a sentence when followed by a name or number.
+_TITLES = {
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "sgt", "capt", "cmdr", "adm", "maj", "gov", "sen",
+    "rep", "st", "rev", "hon", "fr", "pres", "supt", "insp", "det", "cpl", "pvt", "messrs", "mme", "mlle",
+}
+_MONTHS = {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+_OTHER = {"no", "nos", "vs", "v", "approx", "est", "fig", "vol", "ch", "art", "para", "pp", "inc", "corp", "co", "ltd", "jr", "sr", "bros", "dept", "univ", "ave", "blvd", "rd", "mt", "ft"}
+# Words that start sentences: after an ambiguous abbreviation ("U.S.", "Inc.", "a.m.") a split is
+# made only when one of these follows.
+_STARTERS = {
+    "the", "a", "an", "he", "she", "it", "they", "we", "i", "you", "but", "and", "in", "on", "at", "this",
+    "that", "these", "those", "his", "her", "their", "its", "our", "there", "if", "when", "while", "after",
+    "before", "since", "as", "for", "some", "many", "most", "no", "not", "one", "two", "officials", "police",
+    "however", "meanwhile", "still", "yet", "so", "then", "what", "who", "why", "how", "earlier", "later",
+}
+
+_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)(?=[\"“‘'«(\[]?[A-Z0-9À-Ý])")
+_WORD_BEFORE = re.compile(r"([\w.&'-]+)$")
+_PARA = re.compile(r"\n[ \t]*\n+|\n(?=[ \t]*[-*•] )")
+
+
+@dataclass
+class Sentence:
+    text: str
+    start: int
+    end: int
+    paragraph: int
+    quote: bool = False
+    speaker: str | None = None
+    boilerplate: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _is_abbreviation(before: str, nxt: str) -> bool:
+    """Decide whether the period closing ``before`` is an abbreviation's, given the next word."""
+    m = _WORD_BEFORE.search(before)
+    if not m:
+        return False
+    word = m.group(1).rstrip(".")
+    low = word.lower()
+    next_word = re.match(r"[\"“‘'«(\[]?([\w-]+)", nxt)
+    nw = next_word.group(1).lower() if next_word else ""
+    if low in _TITLES:
+        return True
+    if low in _MONTHS or low in ("no", "nos", "art", "fig", "vol", "ch", "para", "pp"):
+        return nxt[:1].isdigit()
+    if len(word) == 1 and word.isalpha() and word.isupper():
+        return nw not in _STARTERS  # an initial ("J. K. Rowling"), unless a sentence clearly starts
+    if "." in word or low in _OTHER:  # "U.S.", "a.m.", "Inc."
+        return nw not in _STARTERS
+    return False
+
+
+def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+    pos = 0
+    for m in _PARA.finditer(text):
+        yield pos, m.start()
+        pos = m.end()
+    yield pos, len(text)
+
+
+def _lines_as_paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """A single newline breaks a paragraph only after end punctuation or a short, title-like line."""
+    seg_start = start
+    for m in re.finditer(r"\n", text[start:end]):
+        nl = start + m.start()
+        line = text[seg_start:nl].rstrip()
+        if line and (line[-1] in ".!?\"”:" or len(line) < 60):
+            yield seg_start, nl
+            seg_start = nl + 1
+    yield seg_start, end
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences with offsets; boilerplate, quotes and speakers filled in."""
+    sentences: list[Sentence] = []
+    para_index = 0
+    for p_start, p_end in _paragraph_spans(text):
+        for l_start, l_end in _lines_as_paragraphs(text, p_start, p_end):
+            chunk = text[l_start:l_end]
+            if not chunk.strip():
+                continue
+            cut = 0
+            for m in _BOUNDARY.finditer(chunk):
+                if m.group(1) == "." and _is_abbreviation(chunk[: m.start(1)], chunk[m.end() :]):
+                    continue
+                _append(sentences, text, l_start + cut, l_start + m.end(2), para_index)
+                cut = m.end()
+            _append(sentences, text, l_start + cut, l_end, para_index)
+            para_index += 1
+    mark_quotes(text, sentences)
+    attribute_speakers(sentences)
+    mark_boilerplate(sentences)
+    return sentences
+
+
+def _append(out: list[Sentence], text: str, start: int, end: int, paragraph: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append(Sentence(text[start:end], start, end, paragraph))
+
+
+# ---------------------------------------------------------------------------------------------
+# Quotations and speakers
+
+_OPEN, _CLOSE = "“«", "”»"
+
+
+def mark_quotes(text: str, sentences: list[Sentence]) -> None:
+    """``quote`` is true for a sentence any part of which lies inside double quotation marks.
+
+    Straight quotes toggle; curly quotes open and close. Quote state resets at each paragraph,
+    except that news style reopens a quote continuing into the next paragraph with a new mark.
+    """
+    by_para: dict[int, list[Sentence]] = {}
+    for s in sentences:
+        by_para.setdefault(s.paragraph, []).append(s)
+    for group in by_para.values():
+        inside = False
+        for s in group:
+            quoted_chars = 0
+            starts_inside = inside
+            for ch in s.text:
+                if ch == '"':
+                    inside = not inside
+                    quoted_chars += 1
+                elif ch in _OPEN:
+                    inside = True
+                    quoted_chars += 1
+                elif ch in _CLOSE:
+                    inside = False
+                    quoted_chars += 1
+                elif inside:
+                    quoted_chars += 1
+            # a scare-quoted phrase does not make a quotation: most of the sentence must be quoted
+            s.quote = quoted_chars >= 0.5 * len(s.text) or starts_inside or (s.text[:1] in '"“«' and quoted_chars > 1)
+
+
+_SPEECH_VERBS = (
+    r"said|says|say|added|adds|continued|insisted|insists|told|tells|warned|warns|declared|declares|stated|"
+    r"argued|argues|claimed|claims|asked|asks|replied|wrote|writes|explained|noted|stressed|vowed|threatened|"
+    r"denied|accused|blamed|charged|complained|alleged|countered|responded|tweeted|posted|announced|suggested"
+)
+_NAME = r"(?:[A-Z][\w’'-]+(?:\s+(?:de|van|von|al|bin|da|del|la|le)?\s*[A-Z][\w’'-]+){0,3})"
+_PRONOUN = r"(?:he|she|He|She)"
+_ATTRIB_PATTERNS = [
+    re.compile(rf"[,?!]?[\"”’]\s+(?P<who>{_NAME}|{_PRONOUN})\s+(?:{_SPEECH_VERBS})\b"),  # "...," he said
+    re.compile(rf"[,?!]?[\"”’]\s+(?:{_SPEECH_VERBS})\s+(?P<who>{_NAME})"),  # "...," said Smith
+    re.compile(rf"(?P<who>{_NAME}|{_PRONOUN})(?:,[^,]{{1,60}},)?\s+(?:{_SPEECH_VERBS})\s*:"),  # Smith said:
+    re.compile(rf"(?P<who>{_NAME}|{_PRONOUN})\s+(?:also\s+|then\s+|later\s+)?(?:{_SPEECH_VERBS})\b"),  # Smith said that
+    re.compile(rf"\baccording to (?P<who>{_NAME})"),
+]
+_NOT_NAMES = {
+    "The", "A", "An", "In", "On", "At", "But", "And", "It", "This", "That", "These", "Those", "They", "We",
+    "I", "You", "There", "Since", "While", "When", "After", "Before", "If", "Officials", "Police", "Here",
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+    "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    "Earlier", "Later", "Yesterday", "Today", "Also", "Then", "Meanwhile", "However",
+}
+_FULL_NAME = re.compile(r"\b(?:[A-Z][a-z’'-]+\s+){1,2}([A-Z][a-z’'-]{2,})\b")
+_PERSON_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|President|Prime Minister|Minister|Senator|Governor|Judge|Chancellor|King|Queen|General|Coach)\.?\s+(?:[A-Z][\w’'-]+\s+)?([A-Z][\w’'-]+)")
+
+
+def _clean_name(who: str) -> str | None:
+    words = who.split()
+    while words and words[0] in _NOT_NAMES:
+        words = words[1:]
+    if not words or any(w in _NOT_NAMES for w in words):
+        return None
+    return " ".join(words)
+
+
+def _find_speaker(text: str) -> str | None:
+    for rx in _ATTRIB_PATTERNS:
+        for m in rx.finditer(text):
+            who = m.group("who")
+            if who in ("he", "she", "He", "She"):
+                return who.lower()
+            name = _clean_name(who)
+            if name:
+                return name
+    return None
+
+
+def attribute_speakers(sentences: list[Sentence]) -> None:
+    """Fill ``speaker`` from attributions; "he said" resolves to the last named speaker who is a
+    person (a name seen with a first name or a title, so "Minsk said" does not capture a later "he"),
+    and an unattributed quoted sentence inherits the speaker of the quote beside it in its paragraph."""
+    full = " ".join(s.text for s in sentences)
+    persons = {m.group(1) for m in _FULL_NAME.finditer(full)} | {m.group(1) for m in _PERSON_TITLE.finditer(full)}
+    last_person: str | None = None
+    known: list[str] = []
+    for s in sentences:
+        name = _find_speaker(s.text)
+        if name is None:
+            continue
+        if name in ("he", "she"):
+            s.speaker = last_person
+            continue
+        # "Lukashenko" after "Alexander Lukashenko" is the same person: keep the first full form.
+        for k in known:
+            if k.endswith(" " + name) or k == name:
+                name = k
+                break
+        else:
+            known.append(name)
+        s.speaker = name
+        if " " in name or name in persons:
+            last_person = name
+    # quoted sentences without their own attribution
+    for i, s in enumerate(sentences):
+        if s.speaker is None and s.quote:
+            for j in (i - 1, i + 1, i - 2, i + 2):
+                if 0 <= j < len(sentences) and sentences[j].paragraph == s.paragraph and sentences[j].speaker:
+                    s.speaker = sentences[j].speaker
+                    break
+
+
+# ---------------------------------------------------------------------------------------------
+# Boilerplate
+
+_FOOTER = re.compile(
+    r"\b(?:sign[ -]?up|subscribe|subscription|newsletter|daily email|unsubscribe|follow us|all rights reserved|"
+    r"cookies?|click here|read more|advertisement|privacy policy|terms of (?:use|service)|share this|"
+    r"copyright|©|download (?:our|the) app|related:|top news outlets)\b",
+    re.IGNORECASE,
+)
+_CREDIT = re.compile(
+    r"(?:\((?:[^()]{0,60}/[^()]{0,60}|photo[^()]*|[^()]*(?:getty|reuters|afp|associated press|ap photo|bloomberg|pool)[^()]*)\)\s*$)"
+    r"|^(?:photo|photograph|image|picture|file photo|credit)\s*[:|/]"
+    r"|\b(?:photo|image) (?:by|credit|courtesy)\b",
+    re.IGNORECASE,
+)
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\W+", " ", s.lower()).strip()
+
+
+def mark_boilerplate(sentences: list[Sentence]) -> None:
+    """Repeated paragraphs, photo credits/captions and newsletter or sign-up furniture."""
+    paras: dict[int, list[Sentence]] = {}
+    for s in sentences:
+        paras.setdefault(s.paragraph, []).append(s)
+    texts = {p: _norm(" ".join(x.text for x in group)) for p, group in paras.items()}
+    flagged: set[int] = set()
+    items = list(texts.items())
+    for a, ta in items:
+        if len(ta) < 20:
+            continue
+        for b, tb in items:
+            if a != b and len(tb) >= len(ta) and tb.startswith(ta):
+                flagged.update((a, b))  # a paragraph printed again (e.g. a caption and its credited copy)
+    for p, group in paras.items():
+        joined = " ".join(x.text for x in group)
+        short = len(joined) < 400
+        if _CREDIT.search(joined) or (short and _FOOTER.search(joined)):
+            flagged.add(p)
+    # A short line without end punctuation right after a footer is part of it ("Sign Up Now").
+    order = sorted(paras)
+    for k, p in enumerate(order[1:], start=1):
+        joined = " ".join(x.text for x in paras[p])
+        if order[k - 1] in flagged and len(joined) < 40 and joined[-1:] not in ".!?\"”":
+            flagged.add(p)
+    for p in flagged:
+        for s in paras[p]:
+            s.boilerplate = True
