@@ -215,7 +215,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     text = read_text(path)
     try:
         raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # tomllib recurses on deeply nested arrays
         raise StanceError(f"invalid TOML: {exc}", path=path) from None
     raw = apply_overrides(raw, overrides or [])
     try:

@@ -97,6 +97,8 @@ def read_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise StanceError(f"malformed JSON: {exc.msg} (column {exc.colno})", path=path, line=number) from None
+        except (ValueError, RecursionError) as exc:  # a number over Python's digit limit; nesting too deep
+            raise StanceError(f"malformed JSON: {str(exc) or type(exc).__name__}", path=path, line=number) from None
         if not isinstance(obj, dict):
             raise StanceError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=number)
         rows.append((number, obj))

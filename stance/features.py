@@ -45,7 +45,7 @@ CONSTRUCTIONS: dict[str, str] = {
     "threat_will_harm": rf"\b(?:will|shall|'ll|going to|would)\b(?: \w+){{0,2}} {_HARM}\b",
     "threat_verb": r"\b(?:threat\w*|vow\w*|ultimatum|warn\w* (?:that )?(?:anyone|those|any|they|he|she|it|we|the \w+) (?:would|will|could)|will not hesitate|all options|consequences|retaliat\w*|revenge|reprisal\w*)\b",
     "threat_ready_force": r"\b(?:ready|prepared|willing) to (?:fight|strike|use force|respond|act|retaliate|take \w+ measures)\b",
-    "threat_you": r"\b(?:you|your|anyone|whoever|those who)\b",
+    "threat_addressee": r"\b(?:anyone who|whoever|those who)\b.{0,60}\b(?:will|would|shall)\b",
     "forecast_risk": r"\b(?:could|may|might|risk\w*|likely|expected to|forecast\w*|predict\w*)\b",
     # denial
     "denial_verb": r"\b(?:den(?:y|ied|ies|ying|ial)|reject\w* (?:the |any |all |these |those )?(?:claim|allegation|accusation|charge|report|suggestion)s?|refut\w*|dismiss\w* .{0,40}\bas\b)\b",
@@ -53,30 +53,57 @@ CONSTRUCTIONS: dict[str, str] = {
     "denial_no_event": r"\b(?:there (?:was|were|is|are|has been|have been) no|never (?:happened|took place|existed)|did not (?:happen|take place|occur)|no such)\b",
     "denial_not_a": r"\b(?:it is|it's|this is|that is|that's|it was|this was) not (?:a|an)\b",
     "denial_nothing_to_do": r"\b(?:nothing to do with|no (?:role|part|involvement|connection|link) in|not involved|no responsibility|not responsible|innocent|not guilty|never (?:received|took|ordered|said|paid|knew|met))\b",
-    "negation": r"\b(?:not|no|never|n't|nothing|none|nobody)\b",
     "refusal_or_no_comment": r"\b(?:declin\w* to|refus\w* to|did not (?:respond|reply|return)|no comment|could not be reached|would not comment)\b",
-    # speech
-    "quoted": r"[\"“”]",
-    "reported_speech": r"\b(?:said|says|told|added|according to|stated|claimed|insisted|argued|wrote|tweeted|posted)\b",
-    "first_person": r"\b(?:we|our|us|i|my|me)\b",
-    "question": r"\?",
 }
 _COMPILED = [(name, re.compile(pat, re.IGNORECASE)) for name, pat in CONSTRUCTIONS.items()]
+# Cheap prefilter: a construction's regex runs only when one of its trigger stems occurs, which
+# makes cue extraction several times faster on ordinary sentences (most carry no cue at all).
+_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "blame_verb_agent": ("accus", "blam", "fault", "charg", "condemn", "denounc"),
+    "blame_responsible": ("responsib", "blame", "fault", "culprit", "guilty", "behind"),
+    "blame_cause_agent": ("provok", "caus", "orchestrat", "engineer", "sabotag", "incit", "stok", "fuel", "triggered", "betray"),
+    "blame_failure": ("failed", "failure", "negligen", "incompeten", "mismanag", "reckless", "cover", "let"),
+    "blame_counterfactual": ("had",),
+    "blame_thanks_to": ("thanks", "because"),
+    "blame_you_are": ("you", "they"),
+    "threat_conditional_harm": ("if", "should", "unless", "once"),
+    "threat_unless": ("unless", "else", "otherwise"),
+    "threat_will_harm": ("will", "shall", "'ll", "’ll", "going", "would"),
+    "threat_verb": ("threat", "vow", "ultimatum", "warn", "hesitate", "options", "consequences", "retaliat", "revenge", "reprisal"),
+    "threat_ready_force": ("ready", "prepared", "willing"),
+    "threat_addressee": ("anyone", "whoever", "those"),
+    "forecast_risk": ("could", "may", "might", "risk", "likely", "expected", "forecast", "predict"),
+    "denial_verb": ("den", "reject", "refut", "dismiss"),
+    "denial_false": ("false", "untrue", "fabricat", "baseless", "unfounded", "groundless", "lie", "hoax", "fake", "nonsense",
+                     "smear", "slander", "made", "fiction", "propaganda", "myth", "truth", "evidence", "basis"),
+    "denial_no_event": ("there", "never", "did", "no"),
+    "denial_not_a": ("not",),
+    "denial_nothing_to_do": ("nothing", "no", "not", "innocent", "never"),
+    "refusal_or_no_comment": ("declin", "refus", "did", "no", "could", "would"),
+}
+_STEM_TO = {}
+for _name, _stems in _TRIGGERS.items():
+    for _stem in _stems:
+        _STEM_TO.setdefault(_stem, []).append(_name)
+# the longest stem wins a match ("blame" over "blam"), so each stem also triggers its prefixes' cues
+_STEM_TO = {s: sorted({n for t, names in _STEM_TO.items() if s.startswith(t) for n in names}) for s in _STEM_TO}
+_TRIGGER_RX = re.compile(r"(?<![\w])(" + "|".join(sorted(map(re.escape, _STEM_TO), key=len, reverse=True)) + ")", re.IGNORECASE)
+_REGEX = dict(_COMPILED)
 # Conjunctions that a linear model cannot form by itself.
+# Style cues (quotation marks, "said", first person) are left out on purpose: they separate the
+# corpus's news style from speeches and columns, and a model leaning on them fails out of style.
 _PAIRS = [
-    ("first_person", "threat_will_harm"),
-    ("threat_you", "threat_will_harm"),
-    ("quoted", "denial_not_a"),
-    ("negation", "reported_speech"),
-    ("threat_conditional_harm", "first_person"),
+    ("threat_addressee", "threat_will_harm"),
     ("forecast_risk", "threat_conditional_harm"),
+    ("denial_verb", "denial_false"),
 ]
 CONSTRUCTION_NAMES = [n for n, _ in _COMPILED] + [f"{a}&{b}" for a, b in _PAIRS]
 
 
 def construction_hits(text: str) -> list[str]:
     """Names of the construction cues that fire in ``text`` (used for features and evidence)."""
-    fired = {name for name, rx in _COMPILED if rx.search(text)}
+    candidates = {c for m in _TRIGGER_RX.finditer(text) for c in _STEM_TO[m.group(1).lower()]}
+    fired = {name for name in candidates if _REGEX[name].search(text)}
     out = [name for name, _ in _COMPILED if name in fired]
     out += [f"{a}&{b}" for a, b in _PAIRS if a in fired and b in fired]
     return out

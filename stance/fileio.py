@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -37,23 +38,24 @@ def looks_binary(data: bytes) -> bool:
 
 def decode_text(data: bytes, path: str | Path = "<input>") -> str:
     """Decode bytes as UTF-8 / UTF-8-BOM / UTF-16-BOM, normalising CRLF; replace the rest with a warning."""
-    for bom, encoding in _BOMS:
+    body, encoding = data, "utf-8"
+    for bom, enc in _BOMS:
         if data.startswith(bom):
-            text = data[len(bom) :].decode(encoding, errors="replace")
+            body, encoding = data[len(bom) :], enc
             break
     else:
         if looks_binary(data):
             raise StanceError("binary file, not text", path=path)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            warnings.warn(
-                f"{path}:{line}: not valid UTF-8; undecodable bytes were replaced",
-                DecodeWarning,
-                stacklevel=2,
-            )
-            text = data.decode("utf-8", errors="replace")
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        warnings.warn(
+            f"{path}:{line}: not valid {encoding.upper()}; undecodable bytes were replaced",
+            DecodeWarning,
+            stacklevel=2,
+        )
+        text = body.decode(encoding, errors="replace")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -100,6 +102,8 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
     binary = "b" in mode
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "") as fh:
+            # mkstemp creates the file 0600; give it the old file's mode, or the umask default for a new one
+            os.chmod(tmp, _mode_for(target))
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -108,6 +112,15 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_text(path: str | Path, text: str) -> None:

@@ -100,6 +100,8 @@ def split_sentences(text: str) -> list[Sentence]:
             for m in _BOUNDARY.finditer(chunk):
                 if m.group(1) == "." and _is_abbreviation(chunk[: m.start(1)], chunk[m.end() :]):
                     continue
+                if m.group(1)[-1] in "?!" and _is_attribution_after_quote(m.group(2), chunk, m.end()):
+                    continue  # '"Is it over?" Smith asked.' is one sentence
                 _append(sentences, text, l_start + cut, l_start + m.end(2), para_index)
                 cut = m.end()
             _append(sentences, text, l_start + cut, l_end, para_index)
@@ -152,7 +154,8 @@ def mark_quotes(text: str, sentences: list[Sentence]) -> None:
                 elif inside:
                     quoted_chars += 1
             # a scare-quoted phrase does not make a quotation: most of the sentence must be quoted
-            s.quote = quoted_chars >= 0.5 * len(s.text) or starts_inside or (s.text[:1] in '"“«' and quoted_chars > 1)
+            # a quotation still open at the sentence's end continues into the next sentence: not a scare quote
+            s.quote = quoted_chars >= 0.5 * len(s.text) or starts_inside or inside or (s.text[:1] in '"“«' and quoted_chars > 1)
 
 
 _SPEECH_VERBS = (
@@ -169,6 +172,17 @@ _ATTRIB_PATTERNS = [
     re.compile(rf"(?P<who>{_NAME}|{_PRONOUN})\s+(?:also\s+|then\s+|later\s+)?(?:{_SPEECH_VERBS})\b"),  # Smith said that
     re.compile(rf"\baccording to (?P<who>{_NAME})"),
 ]
+_ATTRIB_AFTER = re.compile(rf"(?P<who>{_NAME})\s+(?:{_SPEECH_VERBS})\b")
+
+
+def _is_attribution_after_quote(closing: str, chunk: str, pos: int) -> bool:
+    """After a quotation closed by ``?"`` or ``!"``, does a named attribution ("Smith asked") follow?"""
+    if not any(ch in "\"”»'’" for ch in closing):
+        return False
+    m = _ATTRIB_AFTER.match(chunk, pos)
+    return bool(m) and m.group("who").split()[0] not in _NOT_NAMES
+
+
 _NOT_NAMES = {
     "The", "A", "An", "In", "On", "At", "But", "And", "It", "This", "That", "These", "Those", "They", "We",
     "I", "You", "There", "Since", "While", "When", "After", "Before", "If", "Officials", "Police", "Here",

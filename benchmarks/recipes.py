@@ -1,0 +1,126 @@
+"""Compare training recipes on the corpus test split, the out-of-style set and (optionally) real text.
+
+    python benchmarks/recipes.py [--real-dev PATH] [--out docs/recipes.md] [--only NAME ...]
+
+Every recipe is a config in configs/ plus overrides, trained with stance itself on train, thresholds
+tuned on dev, and measured on: the corpus test split, seeds/out-of-style/test.jsonl (written
+independently, never used for training or tuning) and, if given, a real-text set such as
+../shared/real-dev/real-dev.jsonl (measured only). A cue-word regex baseline is the first row: a
+model that cannot beat it out of style has learnt keywords, not rhetoric.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stance.config import load_config  # noqa: E402
+from stance.data import load_data  # noqa: E402
+from stance.evaluate import f1_scores  # noqa: E402
+from stance.train import fit_model  # noqa: E402
+
+CUES = {
+    "blame": r"\b(?:blam\w*|accus\w*|fault\w*|responsib\w*|provok\w*|to blame|caused by)\b",
+    "threat": r"\b(?:threat\w*|warn\w*|retaliat\w*|consequences|will pay|ultimatum)\b",
+    "denial": r"\b(?:den(?:y|ied|ies|ial)|false|no evidence|never happened|not true|hoax|baseless|reject\w*)\b",
+}
+
+RECIPES: dict[str, tuple[str, list[str]]] = {
+    "word 1-2 + logreg": ("configs/default.toml", ["features.constructions=false"]),
+    "word 1-2 + constructions + logreg (default)": ("configs/default.toml", []),
+    "word + char 2-5 + logreg": ("configs/default.toml", ["features.constructions=false", "features.char_ngrams=[2, 5]"]),
+    "word + char + constructions + logreg": ("configs/default.toml", ["features.char_ngrams=[2, 5]"]),
+    "word 1-2 + constructions, unweighted": ("configs/default.toml", ['model.class_weight="none"']),
+    "word + char + calibrated linear SVM": ("configs/svm-char.toml", []),
+    "hashing word 1-2 + constructions + SGD": ("configs/hashing-sgd.toml", []),
+    "embeddings (MiniLM) + logreg": ("configs/embeddings.toml", []),
+    "embeddings + word n-grams + constructions": ("configs/embeddings.toml", ['features.kind="tfidf+embeddings"', "features.constructions=true"]),
+}
+
+
+def cue_predict(texts: list[str], labels: list[str]) -> np.ndarray:
+    return np.array([[bool(re.search(CUES[lab], t, re.I)) for lab in labels] for t in texts], dtype=np.uint8)
+
+
+def macro(Y: np.ndarray, Yhat: np.ndarray) -> tuple[float, list[float]]:
+    per, _, mac = f1_scores(Y.astype(np.uint8), Yhat.astype(np.uint8))
+    return mac, [float(x) for x in per]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--real-dev", default=None, help="a labelled real-text JSONL to measure on (never trained or tuned on)")
+    ap.add_argument("--out", default=None, help="write the Markdown table here")
+    ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--tune-c", action="store_true", help="also choose C on dev for the default recipe")
+    args = ap.parse_args()
+
+    import os
+
+    os.chdir(ROOT)
+    base = load_config("configs/default.toml")
+    labels = base.labels
+    sets = {
+        "test": load_data(base.data.test, labels, base.data),
+        "out-of-style": load_data("seeds/out-of-style/test.jsonl", labels, base.data),
+    }
+    if args.real_dev:
+        sets["real-dev"] = load_data(args.real_dev, labels, base.data)
+    speed_texts = (sets["test"].texts + sets["out-of-style"].texts) * 4
+
+    rows = []
+    cue = {name: macro(d.Y, cue_predict(d.texts, labels)) for name, d in sets.items()}
+    rows.append(("cue-word regex baseline", cue, 0.0, None))
+    recipes = dict(RECIPES)
+    if args.tune_c:
+        for c in (0.5, 1.0, 2.0, 4.0, 8.0, 16.0):
+            recipes[f"default, C={c}"] = ("configs/default.toml", [f"model.C={c}"])
+    train_cache: dict = {}
+    for name, (cfg_path, overrides) in recipes.items():
+        if args.only and not any(o in name for o in args.only):
+            continue
+        if not Path(cfg_path).exists():
+            continue
+        try:
+            cfg = load_config(cfg_path, overrides)
+            key = (cfg.data.train, cfg.data.dev)
+            if key not in train_cache:
+                train_cache[key] = (load_data(cfg.data.train, labels, cfg.data), load_data(cfg.data.dev, labels, cfg.data))
+            tr, dev = train_cache[key]
+            t0 = time.perf_counter()
+            model, _ = fit_model(cfg, tr, dev)
+            fit_s = time.perf_counter() - t0
+        except Exception as exc:  # an optional extra missing: say so in the table
+            print(f"skipping {name}: {exc}", file=sys.stderr)
+            continue
+        scores = {}
+        for set_name, d in sets.items():
+            scores[set_name] = macro(d.Y, model.predict(d.texts))
+        t0 = time.perf_counter()
+        model.predict_proba(speed_texts)
+        sps = len(speed_texts) / (time.perf_counter() - t0)
+        rows.append((name, scores, fit_s, sps))
+        print(f"{name}: " + ", ".join(f"{k} {v[0]:.3f}" for k, v in scores.items()) + f", fit {fit_s:.1f}s, {sps:.0f} sent/s", file=sys.stderr)
+
+    set_names = list(sets)
+    head = "| recipe | " + " | ".join(f"{s} macro-F1" for s in set_names) + " | " + " | ".join(f"{s} B/T/D F1" for s in set_names) + " | train s | sentences/s |"
+    lines = [head, "|" + "---|" * (2 + 2 * len(set_names) + 1)]
+    for name, scores, fit_s, sps in rows:
+        cells = [f"{scores[s][0]:.3f}" for s in set_names] + ["/".join(f"{x:.2f}" for x in scores[s][1]) for s in set_names]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {fit_s:.1f} | {'–' if sps is None else f'{sps:,.0f}'} |")
+    table = "\n".join(lines)
+    print(table)
+    if args.out:
+        Path(args.out).write_text(table + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
