@@ -8,6 +8,7 @@ and printed as one line with a non-zero exit; ``--debug`` shows the traceback in
 from __future__ import annotations
 
 import functools
+import json
 import sys
 import warnings
 from collections.abc import Callable
@@ -239,3 +240,59 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # pragma: no cover - interrupt outside a command
         sys.exit(130)
+
+
+@app.command("cv")
+@handle_errors
+def cv_cli(
+    config: Path = typer.Option(..., "--config", "-c", help="TOML config."),
+    folds: int = typer.Option(5, "--folds", "-k", help="Number of folds."),
+    overrides: list[str] = typer.Option([], "--set", help="Override a config value: section.key=value."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the result as JSON."),
+) -> None:
+    """Multi-label stratified cross-validation on train+dev: mean and std per metric."""
+    from stance.config import load_config
+    from stance.fileio import write_json
+    from stance.tune import cross_validate
+
+    cfg = load_config(config, overrides)
+    with _status().status(f"cross-validating over {folds} folds"):
+        result = cross_validate(cfg, folds)
+    if out:
+        write_json(out, result)
+    rows = [["label", "precision", "recall", "F1"]]
+    for lab, m in result["per_label"].items():
+        rows.append([lab, *[f"{m[k]['mean']:.3f} ± {m[k]['std']:.3f}" for k in ("precision", "recall", "f1")]])
+    _print_table(rows)
+    typer.echo(f"macro-F1 {result['macro_f1']['mean']:.3f} ± {result['macro_f1']['std']:.3f} over {folds} folds (n={result['n']})")
+
+
+@app.command("tune")
+@handle_errors
+def tune_cli(
+    config: Path = typer.Option(..., "--config", "-c", help="TOML config with a [tune.grid] table."),
+    out: Path = typer.Option(Path("tuned"), "--out", "-o", help="Folder for best.toml and report.json."),
+    overrides: list[str] = typer.Option([], "--set", help="Override a config value: section.key=value."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Candidates scored in parallel (joblib)."),
+) -> None:
+    """Grid search over [tune.grid]; saves the best config and its report."""
+    from stance.config import load_config
+    from stance.fileio import write_json, write_text
+    from stance.tune import grid_candidates, to_toml, tune
+
+    cfg = load_config(config, overrides)
+    total = len(grid_candidates(cfg.tune.grid))
+    done = {"n": 0}
+    with _status().status(f"scoring {total} candidates") as status:
+
+        def tick(params: dict[str, Any], score: float) -> None:
+            done["n"] += 1
+            status.update(f"{done['n']}/{total} candidates; last {params} -> {score:.3f}")
+
+        result = tune(cfg, n_jobs=jobs, on_candidate=tick)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "best.toml", to_toml(result["best_config"]))
+    write_json(out / "report.json", result)
+    rows = [["candidate", result["metric"]]] + [[json.dumps(c["params"]), f"{c[result['metric']]:.3f}"] for c in result["candidates"]]
+    _print_table(rows)
+    typer.echo(f"best {json.dumps(result['best']['params'])}: {result['best'][result['metric']]:.3f} -> {out / 'best.toml'}")
