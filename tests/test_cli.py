@@ -78,8 +78,8 @@ def test_score_seed_article_jsonl(default_model: Path, tmp_path: Path) -> None:
 
 def test_seed_article_smoke(default_model: Path) -> None:
     """The product's smoke test: the clear cases of the seed article, as a careful reader labels them."""
-    from stance.score import Article, score_texts
     from stance.artifact import load_model
+    from stance.score import Article, score_texts
 
     model, _ = load_model(default_model)
     text = SEED_ARTICLE.read_text(encoding="utf-8")
