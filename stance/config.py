@@ -40,6 +40,13 @@ class FeaturesConfig:
     kind: Literal["tfidf", "hashing", "embeddings", "tfidf+embeddings"] = "tfidf"
     word_ngrams: list[int] = field(default_factory=lambda: [1, 2])
     char_ngrams: list[int] = field(default_factory=list)
+    # n-grams over word stems (the first `stem_length` letters): morphology like char n-grams
+    # ("accus" covers accuse/accused/accusation) at the cost of one pass over the words.
+    stem_ngrams: list[int] = field(default_factory=list)
+    stem_length: int = 5
+    # Replace mid-sentence capitalised words (names of people, places, companies) and digits with
+    # placeholders, so the model learns rhetoric rather than who happened to say it in the corpus.
+    mask_names: bool = False
     min_df: int = 1
     max_df: float = 1.0
     max_features: int | None = None
@@ -61,6 +68,9 @@ class ModelConfig:
     max_iter: int = 2000
     alpha: float = 1e-5
     calibration_folds: int = 3
+    # Score each clause of a compound sentence ("It's not an invasion; they provoked it") too and
+    # keep, per label, the highest score, so a stance in one clause is not diluted by the other.
+    clause_max: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,10 +208,17 @@ def validate(cfg: Config) -> None:
         raise StanceError("config key 'labels': at least one label is needed")
     if len(set(cfg.labels)) != len(cfg.labels):
         raise StanceError("config key 'labels': labels must be unique")
-    for name, rng in (("features.word_ngrams", cfg.features.word_ngrams), ("features.char_ngrams", cfg.features.char_ngrams)):
+    for name, rng in (
+        ("features.word_ngrams", cfg.features.word_ngrams),
+        ("features.char_ngrams", cfg.features.char_ngrams),
+        ("features.stem_ngrams", cfg.features.stem_ngrams),
+    ):
         if rng and (len(rng) != 2 or rng[0] < 1 or rng[1] < rng[0]):
             raise StanceError(f"config key '{name}': expected [min, max] with 1 <= min <= max, or []")
-    if not cfg.features.word_ngrams and not cfg.features.char_ngrams and cfg.features.kind in ("tfidf", "hashing"):
+    if cfg.features.stem_length < 2:
+        raise StanceError("config key 'features.stem_length': must be at least 2")
+    f = cfg.features
+    if not f.word_ngrams and not f.char_ngrams and not f.stem_ngrams and f.kind in ("tfidf", "hashing"):
         raise StanceError("config key 'features.word_ngrams': word or char n-grams must be enabled")
     if not 0 <= cfg.thresholds.none_rate < 1:
         raise StanceError("config key 'thresholds.none_rate': must be in [0, 1)")

@@ -145,6 +145,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         kind: str = "tfidf",
         word_ngrams: tuple[int, int] | None = (1, 2),
         char_ngrams: tuple[int, int] | None = None,
+        stem_ngrams: tuple[int, int] | None = None,
+        stem_length: int = 5,
+        mask_names: bool = False,
         min_df: int = 1,
         max_df: float = 1.0,
         max_features: int | None = None,
@@ -158,6 +161,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.kind = kind
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
+        self.stem_ngrams = stem_ngrams
+        self.stem_length = stem_length
+        self.mask_names = mask_names
         self.min_df = min_df
         self.max_df = max_df
         self.max_features = max_features
@@ -176,6 +182,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                 parts.append(("word", _ngram_part(ngram_kind, "word", tuple(self.word_ngrams), self)))
             if self.char_ngrams:
                 parts.append(("char", _ngram_part(ngram_kind, "char_wb", tuple(self.char_ngrams), self)))
+            if self.stem_ngrams:
+                stems = StemAnalyzer(tuple(self.stem_ngrams), self.stem_length, self.mask_names)
+                parts.append(("stem", _ngram_part(ngram_kind, stems, (1, 1), self)))
         if self.constructions:
             parts.append(("constructions", ConstructionFeatures(self.constructions_weight)))
         if self.kind in ("embeddings", "tfidf+embeddings"):
@@ -207,7 +216,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                 index = {n: j for j, n in enumerate(CONSTRUCTION_NAMES)}
                 for cue in construction_hits(text):
                     out[offset + index[cue]] = f"<{cue}>"
-            elif name in ("word", "char"):
+            elif name in ("word", "char", "stem"):
                 vec = part.steps[0][1] if hasattr(part, "steps") else part
                 analyzer = vec.build_analyzer()
                 for term in analyzer(text):
@@ -217,10 +226,46 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         return out
 
 
-def _ngram_part(kind: str, analyzer: str, ngram_range: tuple[int, int], cfg: TextFeatures) -> Any:
+_NAME_RX = re.compile(r"(?<=[\w,;:’'\"”)] )[A-Z][\w’'-]*")
+_DIGITS_RX = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def mask_text(text: str) -> str:
+    """Lowercase, with mid-sentence capitalised words -> 'xname' and numbers -> '0'."""
+    return _DIGITS_RX.sub("0", _NAME_RX.sub("Xname", text)).lower()
+
+
+class StemAnalyzer:
+    """Word-stem n-grams: tokens cut to their first ``length`` characters, then joined in n-grams."""
+
+    def __init__(self, ngram_range: tuple[int, int], length: int, mask: bool) -> None:
+        self.ngram_range = tuple(ngram_range)
+        self.length = length
+        self.mask = mask
+        self._rx = re.compile(TOKEN_PATTERN)
+
+    def __call__(self, text: str) -> list[str]:
+        text = mask_text(text) if self.mask else text.lower()
+        toks = [t[: self.length] for t in self._rx.findall(text)]
+        lo, hi = self.ngram_range
+        out = toks if lo == 1 else []
+        for n in range(max(lo, 2), hi + 1):
+            out += [" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"ngram_range": self.ngram_range, "length": self.length, "mask": self.mask}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["ngram_range"], state["length"], state["mask"])
+
+
+def _ngram_part(kind: str, analyzer: Any, ngram_range: tuple[int, int], cfg: TextFeatures) -> Any:
     common: dict[str, Any] = {"analyzer": analyzer, "ngram_range": ngram_range, "lowercase": True, "dtype": np.float64}
     if analyzer == "word":
         common["token_pattern"] = TOKEN_PATTERN
+    if cfg.mask_names and isinstance(analyzer, str):
+        common["preprocessor"] = mask_text
     if kind == "hashing":
         from sklearn.pipeline import Pipeline
 
@@ -247,6 +292,9 @@ def build_features(cfg: FeaturesConfig) -> TextFeatures:
         kind=cfg.kind,
         word_ngrams=tuple(cfg.word_ngrams) if cfg.word_ngrams else None,
         char_ngrams=tuple(cfg.char_ngrams) if cfg.char_ngrams else None,
+        stem_ngrams=tuple(cfg.stem_ngrams) if cfg.stem_ngrams else None,
+        stem_length=cfg.stem_length,
+        mask_names=cfg.mask_names,
         min_df=cfg.min_df,
         max_df=cfg.max_df,
         max_features=cfg.max_features,

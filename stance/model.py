@@ -7,6 +7,7 @@ cloned, cross-validated and searched like any estimator.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,12 +51,14 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         labels: Sequence[str] | None = None,
         threshold: float = 0.5,
         n_jobs: int | None = None,
+        clause_max: bool = False,
     ) -> None:
         self.features = features
         self.classifier = classifier
         self.labels = labels
         self.threshold = threshold
         self.n_jobs = n_jobs
+        self.clause_max = clause_max
 
     def fit(self, X: Sequence[str], Y: np.ndarray) -> StanceClassifier:
         from sklearn.linear_model import LogisticRegression
@@ -77,10 +80,27 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         return self.features_.transform(list(X))
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
-        return self.proba_from_features(self.transform_features(X))
+        X = list(X)
+        return self.proba_with_features(X, self.transform_features(X))
 
     def proba_from_features(self, F: Any) -> np.ndarray:
+        """Sentence-level probabilities from a feature matrix (no clause pooling)."""
         return np.asarray(self.ovr_.predict_proba(F), dtype=np.float64)
+
+    def proba_with_features(self, X: Sequence[str], F: Any) -> np.ndarray:
+        """Probabilities for texts whose features are already computed, with clause pooling if set."""
+        P = self.proba_from_features(F)
+        if getattr(self, "clause_max", False):
+            owners, clauses = [], []
+            for i, text in enumerate(X):
+                parts = split_clauses(text)
+                if len(parts) > 1:
+                    owners += [i] * len(parts)
+                    clauses += parts
+            if clauses:
+                Pc = self.proba_from_features(self.transform_features(clauses))
+                np.maximum.at(P, np.array(owners), Pc)
+        return P
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         return (self.predict_proba(X) >= self.thresholds_).astype(np.uint8)
@@ -149,6 +169,15 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         return state
 
 
+_CLAUSE_RX = re.compile(r"\s*(?:;|:|\s[—–-]{1,2}\s|—)\s*")
+
+
+def split_clauses(text: str) -> list[str]:
+    """Clauses of a compound sentence, split at semicolons, colons and dashes; each at least 4 words."""
+    parts = [p for p in _CLAUSE_RX.split(text) if len(p.split()) >= 4]
+    return parts if len(parts) > 1 else [text]
+
+
 def base_rate_weights(Y: np.ndarray, none_rate: float) -> np.ndarray:
     """Sample weights that raise the share of rows with no label to ``none_rate``.
 
@@ -192,4 +221,5 @@ def build_model(cfg: Config, n_jobs: int | None = None) -> StanceClassifier:
         labels=cfg.labels,
         threshold=cfg.thresholds.fixed,
         n_jobs=n_jobs,
+        clause_max=cfg.model.clause_max,
     )
