@@ -275,13 +275,13 @@ def tune_cli(
     overrides: list[str] = typer.Option([], "--set", help="Override a config value: section.key=value."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Candidates scored in parallel (joblib)."),
 ) -> None:
-    """Grid search over [tune.grid]; saves the best config and its report."""
+    """Grid or random search over [tune.grid]; saves the best config and its report."""
     from stance.config import load_config
     from stance.fileio import write_json, write_text
     from stance.tune import grid_candidates, to_toml, tune
 
     cfg = load_config(config, overrides)
-    total = len(grid_candidates(cfg.tune.grid))
+    total = len(grid_candidates(cfg.tune.grid, cfg.tune.n_iter, cfg.seed))
     done = {"n": 0}
     with _status().status(f"scoring {total} candidates") as status:
 

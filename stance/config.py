@@ -88,8 +88,12 @@ class ThresholdsConfig:
 
 @dataclass(frozen=True)
 class TuneConfig:
-    # Grid over dotted keys, e.g. {"model.C" = [0.5, 1, 4]}; used by `stance tune`.
-    grid: dict[str, list[Any]] = field(default_factory=dict)
+    # Search space over dotted keys, used by `stance tune`: a list of values ({"model.C" = [0.5, 1, 4]})
+    # or a distribution ({"model.C" = {dist = "loguniform", low = 0.1, high = 10}}; dist is one of
+    # uniform, loguniform, randint). With n_iter = 0 the lists are searched exhaustively (grid);
+    # with n_iter > 0, n_iter candidates are sampled (random search, needed for distributions).
+    grid: dict[str, Any] = field(default_factory=dict)
+    n_iter: int = 0
     metric: Literal["macro_f1", "micro_f1"] = "macro_f1"
     folds: int = 3
 

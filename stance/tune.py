@@ -61,12 +61,49 @@ def cross_validate(cfg: Config, folds: int = 5, on_fold: Callable[[int], None] |
     }
 
 
-def grid_candidates(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+_DISTS = ("uniform", "loguniform", "randint")
+
+
+def _space(grid: dict[str, Any]) -> dict[str, Any]:
+    """Validate the [tune.grid] table into lists and scipy distributions."""
+    from scipy import stats
+
+    space: dict[str, Any] = {}
+    for key, spec in grid.items():
+        if isinstance(spec, list):
+            if not spec:
+                raise StanceError(f"config key 'tune.grid.{key}': empty list")
+            space[key] = spec
+        elif isinstance(spec, dict):
+            dist, low, high = spec.get("dist"), spec.get("low"), spec.get("high")
+            if dist not in _DISTS or not isinstance(low, (int, float)) or not isinstance(high, (int, float)) or low >= high:
+                raise StanceError(f"config key 'tune.grid.{key}': expected {{dist = {'|'.join(_DISTS)}, low = ..., high = ...}} with low < high")
+            if dist == "uniform":
+                space[key] = stats.uniform(low, high - low)
+            elif dist == "loguniform":
+                if low <= 0:
+                    raise StanceError(f"config key 'tune.grid.{key}': loguniform needs low > 0")
+                space[key] = stats.loguniform(low, high)
+            else:
+                space[key] = stats.randint(int(low), int(high) + 1)
+        else:
+            raise StanceError(f"config key 'tune.grid.{key}': expected a list of values or a distribution table")
+    return space
+
+
+def grid_candidates(grid: dict[str, Any], n_iter: int = 0, seed: int = 0) -> list[dict[str, Any]]:
+    """Candidates from [tune.grid]: the full grid, or ``n_iter`` samples (scikit-learn's
+    ParameterGrid / ParameterSampler)."""
     if not grid:
         raise StanceError("config has no [tune] grid; add e.g. [tune.grid] \"model.C\" = [0.5, 1, 4]")
-    from sklearn.model_selection import ParameterGrid
+    from sklearn.model_selection import ParameterGrid, ParameterSampler
 
-    return list(ParameterGrid(grid))
+    space = _space(grid)
+    if n_iter > 0:
+        return [{k: (v.item() if hasattr(v, "item") else v) for k, v in p.items()} for p in ParameterSampler(space, n_iter, random_state=seed)]
+    if any(not isinstance(v, list) for v in space.values()):
+        raise StanceError("config key 'tune.n_iter': distributions need random search; set tune.n_iter > 0")
+    return list(ParameterGrid(space))
 
 
 def _with(cfg: Config, params: dict[str, Any]) -> Config:
@@ -85,7 +122,7 @@ def tune(cfg: Config, n_jobs: int = 1, on_candidate: Callable[[dict[str, Any], f
 
     from stance.train import fit_model
 
-    candidates = grid_candidates(cfg.tune.grid)
+    candidates = grid_candidates(cfg.tune.grid, cfg.tune.n_iter, cfg.seed)
     configs = [_with(cfg, p) for p in candidates]
     train = load_data(cfg.data.train, cfg.labels, cfg.data)
     metric = cfg.tune.metric
@@ -120,6 +157,8 @@ def to_toml(d: dict[str, Any]) -> str:
             return json.dumps(v)
         if isinstance(v, (list, tuple)):
             return "[" + ", ".join(val(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k} = {val(x)}" for k, x in v.items()) + "}"
         raise TypeError(type(v))
 
     lines, tables = [], []

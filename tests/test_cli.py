@@ -157,3 +157,19 @@ def test_bad_inputs_are_one_line_errors(default_model: Path, tiny_config: Path, 
         assert r.exit_code != 0, args
         assert expected in r.output, (args, r.output)
         assert "Traceback" not in r.output
+
+
+def test_cv_tune_and_html_report(tiny_config: Path, tiny_data: dict[str, Path], tmp_path: Path) -> None:
+    r = invoke("cv", "--config", tiny_config, "--folds", "2", "--out", tmp_path / "cv.json")
+    assert r.exit_code == 0, r.output
+    assert "macro-F1" in r.output and json.loads((tmp_path / "cv.json").read_text())["folds"] == 2
+    r = invoke("tune", "--config", tiny_config, "--set", 'tune.grid={"model.C"=[0.5, 2.0]}', "--set", "tune.folds=2", "--out", tmp_path / "tuned")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "tuned" / "best.toml").exists() and (tmp_path / "tuned" / "report.json").exists()
+    r = invoke("train", "--config", tmp_path / "tuned" / "best.toml", "--out", tmp_path / "m")
+    assert r.exit_code == 0, r.output
+    r = invoke("evaluate", tmp_path / "m", "--data", tiny_data["test"], "--html", tmp_path / "r.html", "--bootstrap", "20")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "r.html").read_text().count("data:image/png;base64") == 3
+    r = runner.invoke(app, ["tune", "--config", str(tiny_config)])
+    assert r.exit_code == 1 and "no [tune] grid" in r.output

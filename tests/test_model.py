@@ -125,3 +125,20 @@ def test_cv_and_tune(tiny_config: Path) -> None:
 
     again = config_from_dict(tomllib.loads(to_toml(out["best_config"])))
     assert out["best"]["params"]["model.C"] == again.model.C
+
+
+def test_random_search_with_distribution(tiny_config: Path) -> None:
+    from stance.errors import StanceError
+    from stance.tune import grid_candidates, tune
+
+    grid = {"model.C": {"dist": "loguniform", "low": 0.1, "high": 10.0}, "features.min_df": [1, 2]}
+    cands = grid_candidates(grid, n_iter=4, seed=0)
+    assert len(cands) == 4 and all(0.1 <= c["model.C"] <= 10 for c in cands)
+    assert cands == grid_candidates(grid, n_iter=4, seed=0)  # reproducible
+    with pytest.raises(StanceError, match="n_iter"):
+        grid_candidates(grid)
+    with pytest.raises(StanceError, match="tune.grid.model.C"):
+        grid_candidates({"model.C": {"dist": "normal", "low": 0, "high": 1}}, n_iter=2)
+    cfg = load_config(tiny_config, ['tune.grid={"model.C"={dist="loguniform", low=0.5, high=4.0}}', "tune.n_iter=2", "tune.folds=2"])
+    out = tune(cfg)
+    assert len(out["candidates"]) == 2
