@@ -92,7 +92,9 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> EmbeddingFeatures:
         self.model_path_ = resolve(self.model)
-        self.n_features_out_ = int(_load(self.model_path_).get_sentence_embedding_dimension())
+        st = _load(self.model_path_)
+        dim = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+        self.n_features_out_ = int(dim())
         return self
 
     def transform(self, X: Any) -> np.ndarray:
