@@ -296,3 +296,109 @@ def tune_cli(
     rows = [["candidate", result["metric"]]] + [[json.dumps(c["params"]), f"{c[result['metric']]:.3f}"] for c in result["candidates"]]
     _print_table(rows)
     typer.echo(f"best {json.dumps(result['best']['params'])}: {result['best'][result['metric']]:.3f} -> {out / 'best.toml'}")
+
+
+# --- labelling loop (issue 8) ---
+
+
+@app.command("suggest")
+@handle_errors
+def suggest_cli(
+    model: Path = typer.Argument(..., help="Model directory."),
+    inputs: list[str] = typer.Argument(..., help="Articles: files (.txt, .html, .jsonl of {id, text}), folders, or - for stdin."),
+    n: int = typer.Option(200, "--n", "-n", help="How many sentences to suggest."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="Batch to write as corpus JSONL (default: standard output)."),
+    seed: int = typer.Option(0, "--seed", help="Breaks ties between equally uncertain sentences."),
+    exclude: list[Path] = typer.Option([], "--exclude", help="Labelled data whose sentences are not suggested again (repeatable)."),
+    diversity: float = typer.Option(0.3, "--diversity", help="0: uncertainty only; 1: spread only."),
+) -> None:
+    """The sentences most worth labelling next: uncertain, diverse, no boilerplate."""
+    from stance.labelling import suggest, write_jsonl
+
+    counts = {"articles": 0, "sentences": 0, "boilerplate": 0}
+
+    def tick(article: Any, records: list[dict[str, Any]]) -> None:
+        counts["articles"] += 1
+        counts["sentences"] += len(records)
+        counts["boilerplate"] += sum(r["boilerplate"] for r in records)
+
+    with _status().status("scoring and choosing sentences"):
+        batch = suggest(model, inputs, n=n, seed=seed, exclude=exclude, diversity=diversity, on_article=tick)
+    if out in (None, "-"):
+        for row in batch:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        write_jsonl(out, batch)
+    _status().print(
+        f"{len(batch)} of {counts['sentences']} sentences in {counts['articles']} articles suggested "
+        f"({counts['boilerplate']} boilerplate skipped)" + (f" -> {out}" if out not in (None, "-") else "")
+    )
+
+
+@app.command("audit")
+@handle_errors
+def audit_cli(
+    config: Path = typer.Option(..., "--config", "-c", help="TOML config; its train and dev splits are audited."),
+    folds: int = typer.Option(5, "--folds", "-k", help="Cross-validation folds for out-of-fold predictions."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the ranked issues as JSONL."),
+    top: int = typer.Option(50, "--top", help="How many issues to show and write (0: all)."),
+    method: str = typer.Option("auto", "--method", help="cleanlab (extra 'labelling'), fallback, or auto."),
+    overrides: list[str] = typer.Option([], "--set", help="Override a config value: section.key=value."),
+) -> None:
+    """Likely label errors in the training data, from out-of-fold predictions, most likely first."""
+    from stance.config import load_config
+    from stance.labelling import audit, write_jsonl
+
+    if top < 0:
+        raise StanceError("--top must be 0 (all) or more")
+    cfg = load_config(config, overrides)
+    with _status().status(f"cross-validating over {folds} folds"):
+        result = audit(cfg, folds, method=method, top=top or None)
+    if out:
+        write_jsonl(out, result["issues"])
+    for issue in result["issues"]:
+        change = ", ".join([f"+{lab}" for lab in issue["add"]] + [f"-{lab}" for lab in issue["remove"]]) or "check"
+        typer.echo(f"{issue['rank']:>3}. {issue['file']}:{issue['line']}  [{', '.join(issue['labels']) or 'none'}] -> {change}  {issue['text']}")
+    typer.echo(
+        f"{result['n_issues']} likely label errors among {result['n']} sentences ({result['method']}, {folds} folds)"
+        + (f"; top {len(result['issues'])} -> {out}" if out else "")
+    )
+
+
+@app.command("convert")
+@handle_errors
+def convert_cli(
+    src: Path = typer.Argument(..., help="File to read."),
+    dst: Path = typer.Argument(..., help="File to write."),
+    from_fmt: str = typer.Option(..., "--from", help="corpus, label-studio or doccano."),
+    to_fmt: str = typer.Option(..., "--to", help="corpus, label-studio or doccano."),
+    labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated label set; other labels are errors."),
+) -> None:
+    """Convert between the corpus format and Label Studio JSON or doccano JSONL."""
+    from stance.labelling import convert, label_studio_config
+
+    label_list = [x.strip() for x in labels.split(",") if x.strip()] if labels is not None else None
+    if label_list is not None and not label_list:
+        raise StanceError("--labels: no label names given")
+    result = convert(src, dst, from_fmt, to_fmt, label_list)
+    _status().print(f"wrote {result['rows']} rows ({result['unlabelled']} unlabelled) to {dst} as {to_fmt}")
+    if to_fmt == "label-studio" and result["labels"] and not _STATE["quiet"]:
+        typer.echo("Label Studio labelling interface for these tasks:\n" + label_studio_config(result["labels"]))
+
+
+@app.command("merge")
+@handle_errors
+def merge_cli(
+    base: Path = typer.Argument(..., help="Corpus JSONL to merge into."),
+    new: Path = typer.Argument(..., help="Labelled batch, corpus JSONL (convert tool exports first)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Merged corpus to write (may be BASE)."),
+    on_conflict: str = typer.Option("error", "--on-conflict", help="error, ours (keep BASE), theirs (take NEW) or union."),
+) -> None:
+    """Merge a labelled batch into a corpus; the same sentence with different labels is refused unless told how."""
+    from stance.labelling import merge_files
+
+    c = merge_files(base, new, out, on_conflict)
+    _status().print(
+        f"{c['total']} rows -> {out}: {c['added']} added, {c['duplicates']} already present, "
+        f"{c['conflicts']} conflicts ({on_conflict}), {c['unlabelled']} unlabelled skipped"
+    )

@@ -1,0 +1,644 @@
+"""The labelling loop: what to label next, likely label errors, annotation-tool formats, merging.
+
+- :func:`suggest` scores articles and picks the sentences most worth labelling next: the ones whose
+  probability sits closest to a label's decision threshold (uncertainty sampling), chosen so that
+  the batch is diverse (maximal marginal relevance over TF-IDF vectors of the candidates, with
+  near-copies excluded outright). Boilerplate, very short fragments, repeats and sentences already in
+  a labelled corpus are skipped.
+- :func:`audit` finds likely label errors in the training data from out-of-fold predicted
+  probabilities: cleanlab's multi-label ``find_label_issues`` where the optional extra
+  ``stance[labelling]`` is installed, otherwise a documented fallback (see :func:`rank_disagreements`).
+- Label Studio JSON and doccano JSONL (text classification, several labels per text) to and from
+  the corpus format (``{"text", "labels", ...}`` a line), so a batch can be labelled in either tool.
+- :func:`merge` folds a labelled batch back into a corpus and refuses conflicts (the same sentence,
+  after normalisation, with different labels) unless told how to resolve them.
+
+Which rows count as labelled: a row that still carries the model's ``suggested`` field with empty
+``labels`` is a suggestion nobody has labelled yet. Exports to Label Studio give such rows the
+suggestion as a *prediction* (not an annotation); :func:`merge` skips them. Everything else is
+labelled, ``"labels": []`` meaning "none of the labels".
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stance.errors import StanceError, did_you_mean
+
+FORMATS = ("corpus", "label-studio", "doccano")
+CONFLICT_POLICIES = ("error", "ours", "theirs", "union")
+# Fields that `suggest` adds for the annotator; they do not belong in a corpus.
+SUGGEST_FIELDS = ("suggested", "scores", "uncertainty")
+LS_FROM_NAME = "label"
+LS_TO_NAME = "text"
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "«": '"', "»": '"', "–": "-", "—": "-"})
+
+Row = dict[str, Any]
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def normalise_text(text: str) -> str:
+    """The key two sentences are compared by: NFKC, straight quotes, single spaces, case-folded."""
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTES).split()).casefold()
+
+
+def is_unlabelled(row: Row) -> bool:
+    """A suggestion from :func:`suggest` that nobody has labelled yet."""
+    return "suggested" in row and not row.get("labels")
+
+
+def _numbered(rows: Iterable[Row | tuple[int, Row]]) -> list[tuple[int, Row]]:
+    """Rows as (line, row) pairs: pairs from :func:`stance.data.read_jsonl` stay, dicts are numbered 1, 2, ..."""
+    out = []
+    for i, item in enumerate(rows, start=1):
+        out.append(item if isinstance(item, tuple) else (i, item))
+    return out
+
+
+def _check_labels(
+    value: Any, allowed: Sequence[str] | None, field: str, path: str, line: int | None, where: str = ""
+) -> list[str]:
+    """A list of distinct label names (a bare string is one label), each in ``allowed`` if given."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise StanceError(f"{where}'{field}' must be a list of label names, got {type(value).__name__}", path=path, line=line)
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise StanceError(f"{where}label {item!r} in '{field}' is not a non-empty string", path=path, line=line)
+        item = item.strip()
+        if allowed is not None and item not in allowed:
+            raise StanceError(
+                f"{where}unknown label '{item}'; expected one of {', '.join(allowed)}" + did_you_mean(item, list(allowed)),
+                path=path,
+                line=line,
+            )
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def _check_text(row: Row, path: str, line: int | None, field: str = "text") -> str:
+    text = row.get(field)
+    if not isinstance(text, str) or not text.strip():
+        hint = did_you_mean(field, [str(k) for k in row]) if field not in row else ""
+        raise StanceError(f"'{field}' must be a non-empty string" + hint, path=path, line=line)
+    return text
+
+
+def write_jsonl(path: str | Path, rows: Iterable[Row]) -> None:
+    """One JSON object a line, written atomically."""
+    from stance.fileio import atomic_write
+
+    with atomic_write(path) as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(obj: object) -> object:
+    from stance.fileio import _json_default as default
+
+    return default(obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# suggest
+
+
+def label_uncertainty(P: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Per row, how close the most doubtful label is to its threshold: 1 on the threshold, 0 at 0 or 1.
+
+    The distance ``|p - t|`` is scaled by the room on that side of the threshold (``t`` below it,
+    ``1 - t`` above), so labels with low thresholds are not favoured over labels with high ones.
+    """
+    p = np.asarray(P, dtype=float)
+    t = np.asarray(thresholds, dtype=float)[None, :]
+    room = np.where(p < t, t, 1 - t)
+    closeness = 1 - np.abs(p - t) / np.maximum(room, 1e-9)
+    return np.clip(closeness, 0, 1).max(axis=1) if p.shape[1] else np.zeros(len(p))
+
+
+def select_diverse(
+    X: Any, uncertainty: np.ndarray, n: int, diversity: float = 0.3, max_similarity: float = 0.7
+) -> list[int]:
+    """Greedy maximal marginal relevance: pick, one at a time, the candidate maximising
+    ``(1 - diversity) * uncertainty - diversity * (cosine similarity to the closest pick)``,
+    never one whose similarity to a pick reaches ``max_similarity`` (near-copies). May return fewer
+    than ``n`` when every remaining candidate is a near-copy of a pick."""
+    from sklearn.preprocessing import normalize
+
+    m = len(uncertainty)
+    if m == 0 or n <= 0:
+        return []
+    X = normalize(X)
+    u = np.asarray(uncertainty, dtype=float)
+    closest = np.zeros(m)
+    available = np.ones(m, dtype=bool)
+    picked: list[int] = []
+    while len(picked) < n and available.any():
+        score = np.where(available, (1 - diversity) * u - diversity * closest, -np.inf)
+        i = int(np.argmax(score))
+        picked.append(i)
+        sim = X @ X[i].T
+        sim = np.asarray(sim.todense() if hasattr(sim, "todense") else sim, dtype=float).ravel()
+        closest = np.maximum(closest, sim)
+        available[i] = False
+        available &= closest < max_similarity
+    return picked
+
+
+def pool_vectors(texts: Sequence[str]) -> Any:
+    """Word TF-IDF vectors fitted on the candidates themselves, for similarity between them.
+
+    Not the model's own features: its vocabulary is its training data's, and on new text two
+    sentences that share only the few words it knows would look alike. Unigrams, because a near-copy
+    (a word added or swapped) keeps a cosine above about 0.75 while a paraphrase falls to about 0.5.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from stance.features import TOKEN_PATTERN
+
+    try:
+        return TfidfVectorizer(sublinear_tf=True, token_pattern=TOKEN_PATTERN).fit_transform(list(texts))
+    except ValueError:  # no tokens at all (e.g. only punctuation): every candidate is as different as can be
+        import scipy.sparse as sp
+
+        return sp.identity(len(texts), format="csr")
+
+
+def _corpus_keys(paths: Sequence[str | Path]) -> set[int]:
+    """Hashes of the normalised sentences in labelled files (hashes: a set of ints stays small)."""
+    from stance.data import read_rows
+
+    keys: set[int] = set()
+    for path in paths:
+        rows, _ = read_rows(path)
+        for line, row in rows:
+            keys.add(hash(normalise_text(_check_text(row, str(path), line))))
+    return keys
+
+
+def suggest(
+    model_dir: str | Path,
+    inputs: Sequence[str],
+    n: int = 200,
+    seed: int = 0,
+    *,
+    exclude: Sequence[str | Path] = (),
+    diversity: float = 0.3,
+    max_similarity: float = 0.7,
+    min_words: int = 3,
+    pool: int | None = None,
+    on_article: Callable[[Any, list[Row]], None] | None = None,
+) -> list[Row]:
+    """The ``n`` sentences of ``inputs`` most worth labelling next, in the order chosen (most uncertain first).
+
+    Sentences are streamed: only the ``pool`` most uncertain (default ``max(10 n, 1000)``) are kept
+    for the diversity step, so memory does not grow with the input. Skipped: boilerplate (captions,
+    credits, footers), sentences under ``min_words`` words, repeats (normalised text), and sentences
+    already in the labelled files ``exclude``. ``seed`` breaks ties between equally uncertain
+    sentences. Each record is ``{"text", "labels": [], "suggested", "scores", "uncertainty",
+    "article", "sentence"}``.
+    """
+    from stance.artifact import load_model
+    from stance.score import iter_articles, score_texts
+
+    if n < 1:
+        raise StanceError("--n must be at least 1")
+    if not 0 <= diversity <= 1:
+        raise StanceError("diversity must be between 0 and 1")
+    if not 0 < max_similarity <= 1:
+        raise StanceError("max_similarity must be in (0, 1]")
+    model, manifest = load_model(model_dir)
+    labels = list(manifest["labels"])
+    thresholds = np.asarray(model.thresholds_, dtype=float)
+    seen = _corpus_keys(exclude)
+    rng = np.random.default_rng(seed)
+    pool_size = pool or max(10 * n, 1000)
+    heap: list[tuple[float, float, int, Row]] = []  # (uncertainty, tie-break, order, record): a min-heap of the best
+    order = 0
+    chunk: list[Any] = []
+
+    def consume(articles: list[Any]) -> None:
+        nonlocal order
+        for article, records in zip(articles, score_texts(model, articles, evidence=0)):
+            if on_article:
+                on_article(article, records)
+            keep = []
+            for r in records:
+                key = normalise_text(r["text"])
+                if r["boilerplate"] or len(key.split()) < min_words or hash(key) in seen:
+                    continue
+                seen.add(hash(key))
+                keep.append(r)
+            if not keep:
+                continue
+            P = np.array([[r["scores"][lab] for lab in labels] for r in keep])
+            for r, u in zip(keep, label_uncertainty(P, thresholds)):
+                rec = {
+                    "text": r["text"],
+                    "labels": [],
+                    "suggested": r["labels"],
+                    "scores": r["scores"],
+                    "uncertainty": round(float(u), 4),
+                    "article": r["article"],
+                    "sentence": r["sentence"],
+                }
+                item = (float(u), float(rng.random()), order, rec)
+                order += 1
+                if len(heap) < pool_size:
+                    heapq.heappush(heap, item)
+                elif item[:2] > heap[0][:2]:
+                    heapq.heapreplace(heap, item)
+
+    for article in iter_articles(inputs):
+        chunk.append(article)
+        if len(chunk) >= 16:
+            consume(chunk)
+            chunk = []
+    if chunk:
+        consume(chunk)
+    if not heap:
+        return []
+    candidates = [item[3] for item in sorted(heap, reverse=True)]
+    X = pool_vectors([c["text"] for c in candidates])
+    u = np.array([c["uncertainty"] for c in candidates])
+    return [candidates[i] for i in select_diverse(X, u, n, diversity=diversity, max_similarity=max_similarity)]
+
+
+# ---------------------------------------------------------------------------------------------
+# audit
+
+
+def out_of_fold_proba(cfg: Any, data: Any, folds: int) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities (n, n_labels) and the fold models' thresholds for each row."""
+    from stance.data import stratified_kfold
+    from stance.train import fit_model
+
+    P = np.zeros(data.Y.shape, dtype=float)
+    T = np.zeros(data.Y.shape, dtype=float)
+    for tr, te in stratified_kfold(data.Y, folds, cfg.seed):
+        model, _ = fit_model(cfg, data.subset(tr), None)
+        P[te] = model.predict_proba([data.texts[i] for i in te])
+        T[te] = model.thresholds_
+    return P, T
+
+
+def rank_disagreements(Y: np.ndarray, P: np.ndarray, T: np.ndarray) -> list[int]:
+    """The fallback ranking (no cleanlab): rows where the out-of-fold prediction disagrees with the
+    given label for some label (given 1 and ``p < t``, or given 0 and ``p >= t``), ranked by the
+    most confident such disagreement ``|given - p|``; rows that agree on every label are not issues."""
+    Y = np.asarray(Y, dtype=float)
+    disagree = (Y == 1) & (P < T) | (Y == 0) & (P >= T)
+    strength = np.where(disagree, np.abs(Y - P), 0.0).max(axis=1) if Y.shape[1] else np.zeros(len(Y))
+    rows = np.flatnonzero(disagree.any(axis=1))
+    return [int(i) for i in rows[np.argsort(-strength[rows], kind="stable")]]
+
+
+def _cleanlab_ranking(Y: np.ndarray, P: np.ndarray) -> tuple[list[int], np.ndarray]:
+    import warnings
+
+    from cleanlab.filter import find_label_issues
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if Y.shape[1] == 1:  # one label: an ordinary binary problem
+            probs = np.hstack([1 - P, P])
+            ranked = find_label_issues(labels=Y[:, 0].astype(int), pred_probs=probs, return_indices_ranked_by="self_confidence")
+            quality = np.where(Y[:, 0] == 1, P[:, 0], 1 - P[:, 0])
+        else:
+            from cleanlab.multilabel_classification.rank import get_label_quality_scores
+
+            lists = [[int(j) for j in np.flatnonzero(row)] for row in Y]
+            ranked = find_label_issues(labels=lists, pred_probs=P, multi_label=True, return_indices_ranked_by="self_confidence")
+            quality = get_label_quality_scores(lists, P)
+    return [int(i) for i in ranked], np.asarray(quality, dtype=float)
+
+
+def audit(cfg: Any, folds: int = 5, method: str = "auto", top: int | None = None) -> dict[str, Any]:
+    """Likely label errors in train (+ dev), ranked: out-of-fold probabilities from multi-label
+    stratified k-fold, then cleanlab's multi-label ``find_label_issues`` (``method="cleanlab"``, the
+    default where installed) or :func:`rank_disagreements` (``method="fallback"``).
+
+    Each issue: ``{"rank", "text", "labels" (given), "suspected" (what the out-of-fold model
+    predicts), "add", "remove", "scores" (out-of-fold probabilities), "thresholds", "score" (higher
+    = more likely wrong), "file", "line"}``. Test data never enters.
+    """
+    from stance.data import load_data
+
+    if method not in ("auto", "cleanlab", "fallback"):
+        raise StanceError(f"unknown audit method '{method}' (use auto, cleanlab or fallback)")
+    if method in ("auto", "cleanlab"):
+        try:
+            import cleanlab  # noqa: F401
+        except ImportError:
+            if method == "cleanlab":
+                raise StanceError("--method cleanlab needs the optional extra: pip install 'stance[labelling]'") from None
+            method = "fallback"
+        else:
+            method = "cleanlab"
+    parts = [load_data(cfg.data.train, cfg.labels, cfg.data)]
+    if cfg.data.dev:
+        parts.append(load_data(cfg.data.dev, cfg.labels, cfg.data))
+    from stance.data import concat
+
+    data = concat(parts)
+    files = [p.source for p in parts for _ in range(len(p))]
+    if len(data) < folds * 2:
+        raise StanceError(f"{len(data)} records are too few for {folds} folds", path=data.source)
+    P, T = out_of_fold_proba(cfg, data, folds)
+    Y = np.asarray(data.Y)
+    if method == "cleanlab":
+        ranked, quality = _cleanlab_ranking(Y, P)
+        score = 1 - quality
+    else:
+        ranked = rank_disagreements(Y, P, T)
+        score = np.where((Y == 1) & (P < T) | (Y == 0) & (P >= T), np.abs(Y - P), 0.0).max(axis=1)
+    issues = []
+    for rank, i in enumerate(ranked[: top or None], start=1):
+        given = [lab for lab, y in zip(cfg.labels, Y[i]) if y]
+        suspected = [lab for lab, p, t in zip(cfg.labels, P[i], T[i]) if p >= t]
+        issues.append(
+            {
+                "rank": rank,
+                "text": data.texts[i],
+                "labels": given,
+                "suspected": suspected,
+                "add": [lab for lab in suspected if lab not in given],
+                "remove": [lab for lab in given if lab not in suspected],
+                "scores": {lab: round(float(p), 4) for lab, p in zip(cfg.labels, P[i])},
+                "thresholds": {lab: round(float(t), 4) for lab, t in zip(cfg.labels, T[i])},
+                "score": round(float(score[i]), 4),
+                "file": files[i],
+                "line": data.lines[i] if data.lines else None,
+            }
+        )
+    return {"method": method, "folds": folds, "n": len(data), "data": data.source, "n_issues": len(ranked), "issues": issues}
+
+
+# ---------------------------------------------------------------------------------------------
+# Annotation-tool formats
+
+
+def read_corpus(path: str | Path, labels: Sequence[str] | None = None) -> list[tuple[int, Row]]:
+    """Corpus JSONL as (line, row) pairs, each with a non-empty ``text`` and a ``labels`` list."""
+    from stance.data import read_jsonl
+
+    out = []
+    for line, row in read_jsonl(path):
+        _check_text(row, str(path), line)
+        if "labels" not in row:
+            raise StanceError("missing 'labels' (the corpus format is {\"text\", \"labels\": [...]})", path=path, line=line)
+        row = dict(row)
+        row["labels"] = _check_labels(row["labels"], labels, "labels", str(path), line)
+        if "suggested" in row:
+            row["suggested"] = _check_labels(row["suggested"], None, "suggested", str(path), line)
+        out.append((line, row))
+    return out
+
+
+def _choices(labels: Sequence[str]) -> list[dict[str, Any]]:
+    return [{"from_name": LS_FROM_NAME, "to_name": LS_TO_NAME, "type": "choices", "value": {"choices": list(labels)}}]
+
+
+def to_label_studio(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    """Corpus rows -> Label Studio tasks. Labelled rows get an annotation with their labels;
+    unlabelled suggestions get the model's suggestion as a prediction (a pre-annotation to confirm
+    or correct). Every other field travels in ``data``."""
+    tasks = []
+    for row in rows:
+        data = {"text": row["text"], **{k: v for k, v in row.items() if k not in ("text", "labels", "suggested")}}
+        task: dict[str, Any] = {"data": data}
+        if not is_unlabelled(row):
+            task["annotations"] = [{"result": _choices(row.get("labels", []))}]
+        if "suggested" in row:
+            pred: dict[str, Any] = {"model_version": "stance", "result": _choices(row["suggested"])}
+            if isinstance(row.get("uncertainty"), (int, float)):
+                pred["score"] = round(1 - float(row["uncertainty"]), 4)  # Label Studio sorts by it: low = doubtful
+            task["predictions"] = [pred]
+        tasks.append(task)
+    return tasks
+
+
+def _result_choices(result: Any, where: str, path: str) -> list[str]:
+    if not isinstance(result, list):
+        raise StanceError(f"{where}: 'result' must be a list", path=path)
+    out: list[str] = []
+    for item in result:
+        if not isinstance(item, dict) or item.get("type") != "choices":
+            continue  # other control tags (text areas, ratings) carry no labels
+        choices = (item.get("value") or {}).get("choices", [])
+        out += _check_labels(choices, None, "choices", path, None, f"{where}: ")
+    return list(dict.fromkeys(out))
+
+
+def from_label_studio(tasks: Any, source: str = "<memory>", labels: Sequence[str] | None = None) -> list[Row]:
+    """Label Studio JSON export (a list of tasks) -> corpus rows.
+
+    A task's labels are the ``choices`` of its annotation (the one marked ``ground_truth`` if any,
+    else the last one not cancelled). A task with no annotation becomes an unlabelled row carrying
+    its first prediction's choices as ``suggested``."""
+    if isinstance(tasks, dict):
+        tasks = [tasks]
+    if not isinstance(tasks, list):
+        raise StanceError("expected a Label Studio JSON export: a list of tasks", path=source)
+    rows = []
+    for k, task in enumerate(tasks, start=1):
+        where = f"task {k}" + (f" (id {task['id']})" if isinstance(task, dict) and "id" in task else "")
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+            raise StanceError(f"{where}: expected an object with a 'data' object", path=source)
+        data = task["data"]
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip():
+            keys = [str(key) for key in data]
+            raise StanceError(f"{where}: 'data.text' must be a non-empty string" + did_you_mean("text", keys), path=source)
+        row: Row = {"text": text, "labels": []}
+        annotations = [a for a in task.get("annotations") or task.get("completions") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        if annotations:
+            chosen = next((a for a in annotations if a.get("ground_truth")), annotations[-1])
+            row["labels"] = _result_choices(chosen.get("result", []), where, source)
+        for key, value in data.items():
+            if key != "text":
+                row[key] = value
+        if not annotations:
+            preds = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
+            row["suggested"] = _result_choices(preds[0].get("result", []), where, source) if preds else []
+        if labels is not None:
+            _check_labels(row["labels"], labels, "choices", source, None, f"{where}: ")
+        rows.append(row)
+    return rows
+
+
+def to_doccano(rows: Iterable[Row]) -> list[Row]:
+    """Corpus rows -> doccano text-classification JSONL rows ``{"text", "label": [...], ...}``;
+    other fields become doccano metadata."""
+    return [{"text": r["text"], "label": list(r.get("labels", [])), **{k: v for k, v in r.items() if k not in ("text", "labels")}} for r in rows]
+
+
+def from_doccano(rows: Iterable[Row | tuple[int, Row]], source: str = "<memory>", labels: Sequence[str] | None = None) -> list[Row]:
+    """doccano text-classification JSONL -> corpus rows. doccano cannot say whether a document was
+    reviewed, so every row counts as labelled (export only approved documents); a ``suggested``
+    field is dropped for that reason."""
+    out = []
+    for line, row in _numbered(rows):
+        text = _check_text(row, source, line)
+        key = "label" if "label" in row else "labels" if "labels" in row else None
+        value = row.get(key, []) if key else []
+        if isinstance(value, list) and any(isinstance(v, list) for v in value):
+            raise StanceError("'label' holds spans ([start, end, label]): that is sequence labelling, not text classification", path=source, line=line)
+        new: Row = {"text": text, "labels": _check_labels(value, labels, key or "label", source, line)}
+        for k, v in row.items():
+            if k not in ("text", "label", "labels", "suggested"):
+                new[k] = v
+        out.append(new)
+    return out
+
+
+def label_studio_config(labels: Sequence[str]) -> str:
+    """A Label Studio labelling interface for multi-label choices matching :func:`to_label_studio`."""
+    choices = "\n".join(f'    <Choice value="{lab}"/>' for lab in labels)
+    return (
+        f'<View>\n  <Text name="{LS_TO_NAME}" value="$text"/>\n'
+        f'  <Choices name="{LS_FROM_NAME}" toName="{LS_TO_NAME}" choice="multiple" showInLine="true">\n{choices}\n  </Choices>\n</View>\n'
+    )
+
+
+def read_rows_as(path: str | Path, fmt: str, labels: Sequence[str] | None = None) -> list[Row]:
+    """Read a file in ``fmt`` (corpus, label-studio, doccano) as corpus rows."""
+    from stance.data import read_jsonl
+    from stance.fileio import read_text
+
+    if fmt == "corpus":
+        return [row for _, row in read_corpus(path, labels)]
+    if fmt == "doccano":
+        return from_doccano(read_jsonl(path), str(path), labels)
+    if fmt == "label-studio":
+        text = read_text(path)
+        try:
+            tasks = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StanceError(f"malformed JSON: {exc.msg} (column {exc.colno})", path=path, line=exc.lineno) from None
+        return from_label_studio(tasks, str(path), labels)
+    raise StanceError(f"unknown format '{fmt}' (use {', '.join(FORMATS)})" + did_you_mean(fmt, FORMATS))
+
+
+def write_rows_as(path: str | Path, fmt: str, rows: list[Row]) -> None:
+    """Write corpus rows as ``fmt`` (corpus or doccano: JSONL; label-studio: a JSON list of tasks)."""
+    from stance.fileio import write_json
+
+    if fmt == "corpus":
+        write_jsonl(path, rows)
+    elif fmt == "doccano":
+        write_jsonl(path, to_doccano(rows))
+    elif fmt == "label-studio":
+        write_json(path, to_label_studio(rows))
+    else:
+        raise StanceError(f"unknown format '{fmt}' (use {', '.join(FORMATS)})" + did_you_mean(fmt, FORMATS))
+
+
+def convert(src: str | Path, dst: str | Path, from_fmt: str, to_fmt: str, labels: Sequence[str] | None = None) -> dict[str, Any]:
+    """Convert between corpus, Label Studio and doccano files; returns counts and the label set."""
+    for fmt in (from_fmt, to_fmt):
+        if fmt not in FORMATS:
+            raise StanceError(f"unknown format '{fmt}' (use {', '.join(FORMATS)})" + did_you_mean(fmt, FORMATS))
+    rows = read_rows_as(src, from_fmt, labels)
+    write_rows_as(dst, to_fmt, rows)
+    if labels:
+        seen = list(labels)
+    else:  # the labels in the data, in the model's order where a batch from `suggest` carries its scores
+        named = [lab for r in rows if isinstance(r.get("scores"), dict) for lab in r["scores"]]
+        named += [lab for r in rows for lab in r["labels"] + r.get("suggested", [])]
+        seen = list(dict.fromkeys(named))
+    return {"rows": len(rows), "unlabelled": sum(is_unlabelled(r) for r in rows), "labels": seen}
+
+
+# ---------------------------------------------------------------------------------------------
+# merge
+
+
+def merge(
+    base_rows: Iterable[Row | tuple[int, Row]],
+    new_rows: Iterable[Row | tuple[int, Row]],
+    on_conflict: str = "error",
+    *,
+    base_source: str = "base",
+    new_source: str = "new",
+) -> tuple[list[Row], dict[str, int]]:
+    """Fold labelled ``new_rows`` into ``base_rows``; returns (merged rows, counts).
+
+    Sentences are matched by :func:`normalise_text`. A new sentence is appended (without the
+    ``suggest`` fields); one already present with the same labels is a duplicate and skipped; one
+    present with different labels is a conflict: an error naming how many and the first, unless
+    ``on_conflict`` is ``ours`` (keep the base's labels), ``theirs`` (take the new ones) or ``union``.
+    Unlabelled suggestions are skipped; a batch holding nothing else is an error.
+    """
+    if on_conflict not in CONFLICT_POLICIES:
+        raise StanceError(f"unknown --on-conflict '{on_conflict}' (use {', '.join(CONFLICT_POLICIES)})" + did_you_mean(on_conflict, CONFLICT_POLICIES))
+    base = _numbered(base_rows)
+    new = _numbered(new_rows)
+    out: list[Row] = [dict(r) for _, r in base]
+    where: dict[str, tuple[int, str, int]] = {}  # key -> (index in out, source, line)
+    for k, (line, row) in enumerate(base):
+        where.setdefault(normalise_text(_check_text(row, base_source, line)), (k, base_source, line))
+    counts = {"base": len(base), "added": 0, "duplicates": 0, "conflicts": 0, "unlabelled": 0}
+    conflicts: list[tuple[str, list[str], str, list[str], str]] = []
+    for line, row in new:
+        text = _check_text(row, new_source, line)
+        if "labels" not in row:
+            raise StanceError("missing 'labels'", path=new_source, line=line)
+        labels = _check_labels(row["labels"], None, "labels", new_source, line)
+        if is_unlabelled(row):
+            counts["unlabelled"] += 1
+            continue
+        key = normalise_text(text)
+        if key not in where:
+            clean = {k: v for k, v in row.items() if k not in SUGGEST_FIELDS}
+            clean["labels"] = labels
+            where[key] = (len(out), new_source, line)
+            out.append(clean)
+            counts["added"] += 1
+            continue
+        k, src, src_line = where[key]
+        have = list(out[k].get("labels", []))
+        if set(have) == set(labels):
+            counts["duplicates"] += 1
+            continue
+        counts["conflicts"] += 1
+        conflicts.append((text, have, f"{src}:{src_line}", labels, f"{new_source}:{line}"))
+        if on_conflict == "theirs":
+            out[k]["labels"] = labels
+        elif on_conflict == "union":
+            out[k]["labels"] = have + [lab for lab in labels if lab not in have]
+    if new and counts["unlabelled"] == len(new):
+        raise StanceError(
+            f"all {len(new)} rows are unlabelled suggestions (empty 'labels' with 'suggested'); label them first", path=new_source
+        )
+    if conflicts and on_conflict == "error":
+        text, have, at, theirs, at_new = conflicts[0]
+        short = text if len(text) <= 80 else text[:77] + "..."
+        raise StanceError(
+            f"{len(conflicts)} conflict(s): the same sentence with different labels, first {short!r}: "
+            f"{have} at {at} vs {theirs} at {at_new}; use --on-conflict ours, theirs or union"
+        )
+    return out, counts
+
+
+def merge_files(base: str | Path, new: str | Path, out: str | Path, on_conflict: str = "error") -> dict[str, int]:
+    """:func:`merge` on corpus files; writes ``out`` atomically (it may be ``base`` itself)."""
+    if on_conflict not in CONFLICT_POLICIES:
+        raise StanceError(f"unknown --on-conflict '{on_conflict}' (use {', '.join(CONFLICT_POLICIES)})" + did_you_mean(on_conflict, CONFLICT_POLICIES))
+    rows, counts = merge(read_corpus(base), read_corpus(new), on_conflict, base_source=str(base), new_source=str(new))
+    write_jsonl(out, rows)
+    counts["total"] = len(rows)
+    return counts
