@@ -228,6 +228,9 @@ def validate(cfg: Config) -> None:
         raise StanceError("config key 'thresholds.none_rate': must be in [0, 1)")
     if not 0 < cfg.thresholds.fixed < 1:
         raise StanceError("config key 'thresholds.fixed': must be in (0, 1)")
+    for key, spec in cfg.tune.grid.items():
+        if not isinstance(spec, (list, dict)):
+            raise StanceError(f"config key 'tune.grid.{key}': expected a list of values or a distribution table")
     if cfg.model.C <= 0:
         raise StanceError("config key 'model.C': must be positive")
 
