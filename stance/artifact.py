@@ -4,12 +4,23 @@ The manifest records what a model needs and how it was made; loading verifies th
 sha256 against it before unpickling, and refuses a mismatch. A sha256 only catches accidents and
 truncation (whoever can edit the model can edit the manifest); the skops format is the safe one for
 models shared between people, because its loader admits only types it trusts.
+
+Writing is ordered so that an interrupted ``stance train --force`` never leaves a directory that
+looks tampered with: the model is serialised in memory first, then an ``.incomplete`` marker is
+written, then the model file, then the manifest (the commit point), and the marker is removed last.
+Killed before the model file is renamed into place, the directory still holds the old model,
+consistent and loadable; killed between the model file and the manifest, the marker is there and
+loading says the write was interrupted (train again with ``--force``) instead of "modified".
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import importlib
+import io
 import json
+import os
 import platform
 import warnings
 from pathlib import Path
@@ -17,18 +28,27 @@ from typing import Any
 
 from stance import __version__
 from stance.errors import StanceError
-from stance.fileio import atomic_write, sha256_file, write_json
+from stance.fileio import atomic_write, sha256_file, write_json, write_text
 
 MANIFEST = "manifest.json"
+INCOMPLETE = ".incomplete"
 FORMAT_VERSION = 1
 MODEL_FILES = {"joblib": "model.joblib", "skops": "model.skops"}
-# Types a skops file may contain beyond scikit-learn/numpy/scipy's own: stance's estimator parts.
+# Types and functions a skops file may contain beyond what skops trusts by default and beyond
+# scikit-learn/NumPy/SciPy classes (see _untrusted): stance's estimator parts, exactly.
 STANCE_TYPES = [
     "stance.model.StanceClassifier",
     "stance.features.TextFeatures",
     "stance.features.ConstructionFeatures",
+    "stance.features.StemAnalyzer",
+    "stance.features.mask_text",
     "stance.embeddings.EmbeddingFeatures",
 ]
+# Classes (not functions) from these packages are admitted in skops files: skops's own default
+# list leaves out private scikit-learn classes such as sklearn.calibration._CalibratedClassifier,
+# which a calibrated linear SVM holds.
+TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
+INTERRUPTED = "the model was not completely written (a `stance train` run was interrupted); train again with --force"
 
 
 class VersionWarning(UserWarning):
@@ -52,7 +72,10 @@ def library_versions() -> dict[str, str]:
 
 
 def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: bool = False, fmt: str = "joblib") -> dict[str, Any]:
-    """Write model + manifest into ``out``; refuses a directory that holds a model unless ``force``."""
+    """Write model + manifest into ``out``; refuses a directory that holds a model unless ``force``.
+
+    See the module docstring for the order of writes that keeps an interrupted write recognisable.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise StanceError("exists and is not a directory", path=out)
@@ -60,34 +83,45 @@ def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: boo
         raise StanceError("already holds a model; use --force to replace it", path=out)
     if fmt not in MODEL_FILES:
         raise StanceError(f"unknown model format '{fmt}' (use joblib or skops)")
+    payload = serialise(model, fmt)  # before touching the directory: a failure here changes nothing
+    digest = hashlib.sha256(payload).hexdigest()
     out.mkdir(parents=True, exist_ok=True)
     target = out / MODEL_FILES[fmt]
-    if fmt == "skops":
-        try:
-            import skops.io as sio
-        except ImportError:
-            raise StanceError("the skops format needs the optional extra: pip install 'stance[skops]'") from None
-        with atomic_write(target, "wb") as fh:
-            fh.write(sio.dumps(model))
-    else:
-        import joblib
-
-        with atomic_write(target, "wb") as fh:
-            joblib.dump(model, fh, compress=3)
-    for name in MODEL_FILES.values():  # a stale file of the other format must not linger
-        if name != target.name and (out / name).exists():
-            (out / name).unlink()
+    write_text(out / INCOMPLETE, f"stance train (pid {os.getpid()}) is writing {target.name}; {INTERRUPTED}\n")
+    with atomic_write(target, "wb") as fh:
+        fh.write(payload)
+    if sha256_file(target) != digest:  # read back what the disk holds before the manifest vouches for it
+        raise StanceError("the model file read back differs from what was written (disk error?)", path=target)
     manifest = {
         "format_version": FORMAT_VERSION,
         **manifest,
         "model_file": target.name,
         "model_format": fmt,
-        "model_sha256": sha256_file(target),
+        "model_sha256": digest,
         "versions": library_versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    write_json(out / MANIFEST, manifest)
+    write_json(out / MANIFEST, manifest)  # the commit point
+    for name in MODEL_FILES.values():  # a stale file of the other format must not linger
+        if name != target.name and (out / name).exists():
+            (out / name).unlink()
+    (out / INCOMPLETE).unlink()
     return manifest
+
+
+def serialise(model: Any, fmt: str) -> bytes:
+    """The model file's bytes in ``fmt`` (joblib, compressed; or skops)."""
+    if fmt == "skops":
+        try:
+            import skops.io as sio
+        except ImportError:
+            raise StanceError("the skops format needs the optional extra: pip install 'stance[skops]'") from None
+        return sio.dumps(model)
+    import joblib
+
+    buf = io.BytesIO()
+    joblib.dump(model, buf, compress=3)
+    return buf.getvalue()
 
 
 def read_manifest(model_dir: str | Path) -> dict[str, Any]:
@@ -98,11 +132,15 @@ def read_manifest(model_dir: str | Path) -> dict[str, Any]:
         raise StanceError("not a model directory (expected a folder with manifest.json)", path=d)
     path = d / MANIFEST
     if not path.exists():
+        if (d / INCOMPLETE).exists():
+            raise StanceError(INTERRUPTED, path=d)
         raise StanceError("no manifest.json: not a stance model directory", path=d)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise StanceError(f"manifest is not valid JSON ({exc})", path=path) from None
+    except OSError as exc:
+        raise StanceError(f"cannot read: {exc.strerror}", path=path) from None
     if not isinstance(manifest, dict):
         raise StanceError("manifest is not a JSON object", path=path)
     for key in ("format_version", "labels", "thresholds", "model_file", "model_sha256"):
@@ -115,28 +153,47 @@ def read_manifest(model_dir: str | Path) -> dict[str, Any]:
         )
     if manifest["model_file"] not in MODEL_FILES.values():
         raise StanceError(f"manifest names an unexpected model file {manifest['model_file']!r}", path=path)
+    fmt = model_format(manifest)
+    if manifest.get("model_format", fmt) != fmt:
+        raise StanceError(f"manifest says format {manifest['model_format']!r} for {manifest['model_file']}", path=path)
+    labels, thresholds = manifest["labels"], manifest["thresholds"]
+    if not (isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)):
+        raise StanceError("manifest 'labels' must be a list of label names", path=path)
+    if not (isinstance(thresholds, dict) and all(isinstance(thresholds.get(x), (int, float)) for x in labels)):
+        raise StanceError("manifest 'thresholds' must give a number for every label", path=path)
     return manifest
 
 
+def model_format(manifest: dict[str, Any]) -> str:
+    """The format follows the file name, so that the loader cannot be switched by a manifest field."""
+    return {v: k for k, v in MODEL_FILES.items()}[manifest["model_file"]]
+
+
 def verify_model(model_dir: str | Path) -> dict[str, Any]:
-    """Check the model file against the manifest's sha256; returns the manifest."""
-    manifest = read_manifest(model_dir)
-    target = Path(model_dir) / manifest["model_file"]
+    """Check the model file against the manifest's sha256 (and, for skops, the types it holds,
+    without loading it); warn when the installed scikit-learn differs from the one that trained it.
+
+    Returns the manifest.
+    """
+    d = Path(model_dir)
+    manifest = read_manifest(d)
+    target = d / manifest["model_file"]
+    interrupted = (d / INCOMPLETE).exists()
     if not target.exists():
-        raise StanceError("model file is missing", path=target)
+        raise StanceError(INTERRUPTED if interrupted else "model file is missing", path=target)
     actual = sha256_file(target)
     if actual != manifest["model_sha256"]:
+        if interrupted:
+            raise StanceError(INTERRUPTED, path=d)
         raise StanceError(
             "sha256 does not match manifest.json: the model file was modified or corrupted; refusing to load it",
             path=target,
         )
-    return manifest
-
-
-def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
-    """Verify, warn on library version drift, then load. Returns (model, manifest)."""
-    manifest = verify_model(model_dir)
-    target = Path(model_dir) / manifest["model_file"]
+    if model_format(manifest) == "skops":
+        try:
+            untrusted_types(target)
+        except ImportError:  # reported by load_model, which needs skops; the hash is checked
+            pass
     trained = manifest.get("versions", {}).get("scikit-learn")
     installed = library_versions()["scikit-learn"]
     if trained and trained != installed:
@@ -145,12 +202,19 @@ def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
             VersionWarning,
             stacklevel=2,
         )
+    return manifest
+
+
+def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
+    """Verify (sha256, skops types, version drift warning), then load. Returns (model, manifest)."""
+    manifest = verify_model(model_dir)
+    target = Path(model_dir) / manifest["model_file"]
     if manifest.get("embedding"):
         from stance.embeddings import check_embedding_available
 
         check_embedding_available(manifest["embedding"], target)
     try:
-        if manifest.get("model_format") == "skops":
+        if model_format(manifest) == "skops":
             model = _load_skops(target)
         else:
             import joblib
@@ -168,13 +232,50 @@ def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
     return model, manifest
 
 
+def untrusted_types(target: Path) -> list[str]:
+    """The types in a skops file that skops does not trust by default and that stance admits;
+    anything else is refused with a one-line error. Raises ImportError without skops."""
+    import skops.io as sio
+
+    try:
+        found = sio.get_untrusted_types(file=target)
+    except Exception as exc:
+        raise StanceError(f"not a valid skops file: {type(exc).__name__}: {exc}".splitlines()[0], path=target) from None
+    bad = [t for t in found if t not in STANCE_TYPES and not _trusted_library_class(t)]
+    if bad:
+        raise StanceError(
+            f"refusing to load untrusted types: {', '.join(sorted(bad))} "
+            "(a skops model may hold only scikit-learn, NumPy, SciPy and stance types)",
+            path=target,
+        )
+    return found
+
+
+def _trusted_library_class(name: str) -> bool:
+    """Whether ``name`` is a class defined in scikit-learn, NumPy or SciPy (functions are not admitted,
+    nor re-exports of other packages' classes, nor anything reached through a dunder module)."""
+    parts = name.split(".")
+    if parts[0] not in TRUSTED_PACKAGES or len(parts) < 2 or any(p.startswith("__") or not p.isidentifier() for p in parts):
+        return False
+    for cut in range(len(parts) - 1, 0, -1):  # the longest importable module prefix, then attributes
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        except Exception:
+            return False
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return False
+        return isinstance(obj, type) and str(getattr(obj, "__module__", "")).split(".")[0] in TRUSTED_PACKAGES
+    return False
+
+
 def _load_skops(target: Path) -> Any:
     try:
         import skops.io as sio
     except ImportError:
         raise StanceError("this model is in skops format; install the optional extra: pip install 'stance[skops]'", path=target) from None
-    untrusted = sio.get_untrusted_types(file=target)
-    bad = [t for t in untrusted if t not in STANCE_TYPES]
-    if bad:
-        raise StanceError(f"refusing to load untrusted types: {', '.join(sorted(bad))}", path=target)
-    return sio.load(target, trusted=untrusted)
+    return sio.load(target, trusted=untrusted_types(target))

@@ -233,9 +233,21 @@ def verify_cli(model: Path = typer.Argument(..., help="Model directory.")) -> No
 
     manifest = verify_model(model)
     typer.echo(f"ok: {model}/{manifest['model_file']} matches manifest sha256 {manifest['model_sha256'][:16]}…; labels: {', '.join(manifest['labels'])}")
+    if manifest["model_file"].endswith(".joblib"):
+        typer.echo("format: joblib - loading it runs code; load only models you trust (train with --format skops to share)")
+    else:
+        typer.echo("format: skops - loaded with scikit-learn, NumPy, SciPy and stance types only")
+
+
+def _sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:
+    import signal
+
+    # a plain `kill` cleans up like Ctrl-C: temp files removed, exit 130
+    signal.signal(signal.SIGTERM, _sigterm)
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - interrupt outside a command

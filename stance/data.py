@@ -2,14 +2,18 @@
 
 Labels arrive in the shapes people have them - a list column (``["blame"]``), a delimited string
 column (``"blame;denial"``) or one 0/1 column per label (wide) - and leave as a dense indicator
-matrix in the config's label order. JSONL is parsed line by line here so that a malformed line is
-reported with its number; the other formats go through ``datasets``.
+matrix in the config's label order. JSONL and CSV/TSV are parsed line by line here so that a malformed
+line is reported with its number (and CSV values stay the strings they are); Parquet, saved dataset
+folders and hub ids go through ``datasets``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,14 +111,70 @@ def read_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def _read_with_datasets(source: str) -> tuple[list[tuple[int, dict[str, Any]]], str]:
-    """CSV, Parquet, a saved dataset folder or a hub id -> ((line, row) pairs, hash)."""
+def read_csv(path: str | Path, delimiter: str = ",") -> list[tuple[int, dict[str, str]]]:
+    """Parse CSV/TSV strictly, every value a string; a malformed line is an error naming the file and line.
+
+    Parsed here rather than by ``datasets`` (pandas) for the same reasons as JSONL: pandas guesses
+    column types (a text column of numbers becomes integers, "007" becomes 7), cannot read UTF-16,
+    and reports bad lines without the file. Line numbers are those of the file, so a quoted field
+    that spans lines does not shift the numbers of the rows after it.
+    """
+    text = read_text(path)
+    if not text.strip():
+        raise StanceError("no records (the file is empty)", path=path)
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long texts are fine; the default is 128 KiB
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    header_line = 0
+    rows: list[tuple[int, dict[str, str]]] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            msg = str(exc)
+            if "unexpected end of data" in msg:
+                msg = "a quoted field is never closed"
+            raise StanceError(f"malformed CSV: {msg}", path=path, line=start) from None
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue  # blank line
+        if header is None:
+            header, header_line = fields, start
+            seen: set[str] = set()
+            for name in header:
+                if name in seen:
+                    raise StanceError(f"malformed CSV header: column '{name}' appears twice", path=path, line=start)
+                seen.add(name)
+            continue
+        if len(fields) != len(header):
+            sep = "tab" if delimiter == "\t" else repr(delimiter)
+            hint = f"; quote fields that contain a {sep}" if len(fields) > len(header) else ""
+            raise StanceError(
+                f"malformed CSV: {len(fields)} fields where the header (line {header_line}) has {len(header)}{hint}",
+                path=path,
+                line=start,
+            )
+        if any("\x00" in f for f in fields):  # JSON refuses raw control characters; CSV would keep them
+            raise StanceError("malformed CSV: a NUL character (is part of this file binary?)", path=path, line=start)
+        rows.append((start, dict(zip(header, fields))))
+    if not rows:
+        raise StanceError("no records: the file has a header line but no rows", path=path)
+    return rows
+
+
+def _read_with_datasets(source: str, text_field: str | None = None) -> tuple[list[tuple[int, dict[str, Any]]], str]:
+    """Parquet, a saved dataset folder or a hub id -> ((line, row) pairs, hash).
+
+    A numeric text column (a hub dataset built from a CSV of numbers, say) is cast to strings, so
+    that it is read as text and not refused.
+    """
     import datasets
 
-    datasets.logging.set_verbosity_error()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # its errors arrive as exceptions, reported in one line
     datasets.disable_progress_bars()
     p = Path(source)
-    first_line = 1
     try:
         if p.is_dir():
             if not ((p / "dataset_info.json").exists() or (p / "state.json").exists() or (p / "dataset_dict.json").exists()):
@@ -127,24 +187,21 @@ def _read_with_datasets(source: str) -> tuple[list[tuple[int, dict[str, Any]]], 
             if p.stat().st_size == 0:
                 raise StanceError("no records (the file is empty)", path=p)
             suffix = p.suffix.lower()
-            if suffix in (".csv", ".tsv"):
-                read_text(p)  # one-line errors for binary / undecodable files before pandas sees them
-                ds = datasets.load_dataset(
-                    "csv", data_files=str(p), split="train", sep="\t" if suffix == ".tsv" else ",",
-                    keep_default_na=False,
-                )
-                first_line = 2  # header
-            elif suffix == ".parquet":
+            if suffix == ".parquet":
                 ds = datasets.load_dataset("parquet", data_files=str(p), split="train")
             else:
                 raise StanceError(f"unsupported data format '{suffix}' (use .jsonl, .csv, .tsv, .parquet or a dataset folder)", path=p)
             digest = sha256_path(p)
-        elif _HUB_ID.match(source):
+        elif _HUB_ID.match(source) and not source.lower().endswith(".parquet"):
             name, _, split = source.partition(":")
             ds = datasets.load_dataset(name, split=split or "train")
             digest = f"hub:{name}:{ds._fingerprint}"
         else:
             raise StanceError("file not found", path=source)
+        if text_field and text_field in ds.column_names:
+            feature = ds.features[text_field]
+            if isinstance(feature, datasets.Value) and feature.dtype not in ("string", "large_string"):
+                ds = ds.cast_column(text_field, datasets.Value("string"))
     except StanceError:
         raise
     except Exception as exc:  # datasets/pyarrow/pandas raise many types; the user needs one line
@@ -152,15 +209,21 @@ def _read_with_datasets(source: str) -> tuple[list[tuple[int, dict[str, Any]]], 
         raise StanceError(f"cannot load data: {msg}", path=source) from None
     if len(ds) == 0:
         raise StanceError("no records", path=source)
-    return [(first_line + i, row) for i, row in enumerate(ds)], digest
+    return [(1 + i, row) for i, row in enumerate(ds)], digest
 
 
-def read_rows(source: str | Path) -> tuple[list[tuple[int, dict[str, Any]]], str]:
+def read_rows(source: str | Path, text_field: str | None = None) -> tuple[list[tuple[int, dict[str, Any]]], str]:
     source = str(source)
-    if source.lower().endswith((".jsonl", ".json", ".ndjson")):
+    lower = source.lower()
+    if lower.endswith((".jsonl", ".json", ".ndjson")):
         rows = read_jsonl(source)
         return rows, sha256_path(source)
-    return _read_with_datasets(source)
+    if lower.endswith((".csv", ".tsv")) and not Path(source).is_dir():
+        if not Path(source).exists():
+            raise StanceError("file not found", path=source)
+        csv_rows = read_csv(source, delimiter="\t" if lower.endswith(".tsv") else ",")
+        return list(csv_rows), sha256_path(source)
+    return _read_with_datasets(source, text_field)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,9 +236,11 @@ def _row_labels(row: dict[str, Any], cfg: DataConfig, labels: Sequence[str], fmt
         out = []
         for name in labels:
             value = row.get(name)
-            if value in (1, True, "1", "1.0", 1.0, "true", "True"):
+            if isinstance(value, str):
+                value = value.strip().lower()
+            if value in (1, True, "1", "1.0", 1.0, "true"):
                 out.append(name)
-            elif value not in (0, False, "0", "0.0", 0.0, "false", "False", "", None):
+            elif value not in (0, False, "0", "0.0", 0.0, "false", "", None):
                 raise StanceError(f"column '{name}' must be 0 or 1, got {value!r}", path=path, line=line)
         return out
     value = row.get(cfg.labels_field)
@@ -271,7 +336,7 @@ def rows_to_data(
 def load_data(source: str | Path, labels: Sequence[str], cfg: DataConfig | None = None, require_labels: bool = True) -> LabelledData:
     """Load one split from a path or hub id into a :class:`LabelledData`."""
     cfg = cfg or DataConfig()
-    rows, digest = read_rows(source)
+    rows, digest = read_rows(source, cfg.text_field)
     return rows_to_data(rows, labels, cfg, source=str(source), sha256=digest, require_labels=require_labels)
 
 

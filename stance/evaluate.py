@@ -166,7 +166,9 @@ def evaluate(
 
     model, manifest = load_model(model_dir)
     labels = manifest["labels"]
-    dcfg = DataConfig(**manifest["config"]["data"]) if "config" in manifest else DataConfig()
+    known = {f.name for f in dataclasses.fields(DataConfig)}
+    saved = manifest.get("config", {}).get("data", {}) if isinstance(manifest.get("config"), dict) else {}
+    dcfg = DataConfig(**{k: v for k, v in saved.items() if k in known})
     if text_field:
         dcfg = dataclasses.replace(dcfg, text_field=text_field)
     if labels_field:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
 import warnings
@@ -95,23 +96,94 @@ def sha256_path(path: str | Path) -> str:
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Open a temp file beside ``path``; on success fsync and rename it over ``path``."""
+    """Open a temp file beside ``path``; on success fsync and rename it over ``path``.
+
+    On an exception or Ctrl-C (``KeyboardInterrupt``) the temp file is removed and ``path`` is left
+    as it was. A process killed outright (SIGKILL, power loss) cannot clean up: its temp file
+    (``.NAME.PID.XXXX.tmp``) stays beside the target, never under the target's name, and the next
+    write to the same target removes it once that process is gone.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise StanceError("is a directory, expected a file to write", path=target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(target)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise StanceError(f"cannot write: {exc.strerror or exc}", path=target) from None
     binary = "b" in mode
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "") as fh:
             # mkstemp creates the file 0600; give it the old file's mode, or the umask default for a new one
             os.chmod(tmp, _mode_for(target))
             yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())
+            except OSError as exc:  # a full disk shows here, when the buffer goes out
+                raise StanceError(f"cannot write: {exc.strerror or exc}", path=target) from None
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise StanceError(f"cannot write: {exc.strerror or exc}", path=target) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    _fsync_dir(target.parent)
+
+
+def temp_files(target: str | Path) -> list[Path]:
+    """Temp files that :func:`atomic_write` made (or left, when killed) for ``target``."""
+    target = Path(target)
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.[^.]+\.tmp$")
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return []
+    return [target.parent / n for n in sorted(names) if pattern.match(n)]
+
+
+def remove_stale_temps(target: str | Path) -> list[Path]:
+    """Delete temp files for ``target`` left by processes that no longer run (POSIX only: elsewhere
+    whether a process id is alive cannot be asked safely, so nothing is removed)."""
+    if os.name != "posix":
+        return []
+    removed = []
+    for tmp in temp_files(target):
+        pid = int(tmp.name[len(Path(target).name) + 2 :].split(".", 1)[0])
+        if pid != os.getpid() and not _pid_alive(pid):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, owned by someone else
+        return True
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX; a no-op where directories cannot be opened)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _mode_for(target: Path) -> int:

@@ -16,19 +16,59 @@ from stance.model import StanceClassifier, build_model
 MIN_POSITIVES = 3
 
 
-def check_trainable(data: LabelledData) -> None:
+def check_trainable(data: LabelledData, min_positives: int = MIN_POSITIVES) -> None:
     """Every label needs a few positives and some negatives to be learnt at all."""
     if len(data) < 2:
         raise StanceError("training split needs at least 2 records", path=data.source)
     counts = data.Y.sum(axis=0)
     for label, n in zip(data.labels, counts):
-        if n < MIN_POSITIVES:
+        if n < min_positives:
             raise StanceError(
-                f"label '{label}' has {int(n)} example(s) in the training split; at least {MIN_POSITIVES} are needed",
+                f"label '{label}' has {int(n)} example(s) in the training split; at least {min_positives} are needed",
                 path=data.source,
             )
         if n == len(data):
             raise StanceError(f"label '{label}' is on every record; there is nothing to contrast it with", path=data.source)
+        if len(data) - n < min_positives:
+            raise StanceError(
+                f"label '{label}' is missing from only {int(len(data) - n)} record(s) in the training split; "
+                f"at least {min_positives} are needed to contrast it with",
+                path=data.source,
+            )
+
+
+def check_tunable(dev: LabelledData) -> None:
+    """Thresholds tuned on dev need each label to occur there; otherwise the threshold would silently
+    be the highest allowed, whatever the model does."""
+    for label, n in zip(dev.labels, dev.Y.sum(axis=0)):
+        if n == 0:
+            raise StanceError(
+                f"label '{label}' has no example in the dev split, so its threshold cannot be tuned there; "
+                'add examples, or set thresholds.strategy = "fixed"',
+                path=dev.source,
+            )
+
+
+def min_positives(cfg: Config) -> int:
+    """The calibrated SVM cross-validates each label over calibration_folds stratified folds."""
+    return max(MIN_POSITIVES, cfg.model.calibration_folds if cfg.model.kind == "linear_svm" else 0)
+
+
+def check_output(out: Path, force: bool, fmt: str) -> None:
+    """Problems with --out and --format, found before minutes of training rather than after."""
+    from stance.artifact import MANIFEST, MODEL_FILES
+
+    if fmt not in MODEL_FILES:
+        raise StanceError(f"unknown model format '{fmt}' (use joblib or skops)")
+    if fmt == "skops":
+        try:
+            import skops.io  # noqa: F401
+        except ImportError:
+            raise StanceError("the skops format needs the optional extra: pip install 'stance[skops]'") from None
+    if out.exists() and not out.is_dir():
+        raise StanceError("exists and is not a directory", path=out)
+    if (out / MANIFEST).exists() and not force:
+        raise StanceError("already holds a model; use --force to replace it", path=out)
 
 
 def fit_model(cfg: Config, train: LabelledData, dev: LabelledData | None, n_jobs: int | None = None) -> tuple[StanceClassifier, str]:
@@ -36,9 +76,11 @@ def fit_model(cfg: Config, train: LabelledData, dev: LabelledData | None, n_jobs
 
     Returns the model and a note saying where its thresholds came from. Test data never enters.
     """
-    check_trainable(train)
-    model = build_model(cfg, n_jobs=n_jobs).fit(train.texts, train.Y)
+    check_trainable(train, min_positives(cfg))
     t = cfg.thresholds
+    if t.strategy != "fixed" and dev is not None:
+        check_tunable(dev)
+    model = _fit(cfg, train.texts, train.Y, n_jobs, train.source)
     if t.strategy == "fixed":
         return model, "fixed"
     if dev is not None:
@@ -50,11 +92,26 @@ def fit_model(cfg: Config, train: LabelledData, dev: LabelledData | None, n_jobs
 
     P = np.zeros(train.Y.shape)
     for tr, te in stratified_kfold(train.Y, 3, cfg.seed):
-        fold = build_model(cfg, n_jobs=n_jobs).fit([train.texts[i] for i in tr], train.Y[tr])
+        fold = _fit(cfg, [train.texts[i] for i in tr], train.Y[tr], n_jobs, train.source)
         P[te] = fold.predict_proba([train.texts[i] for i in te])
     w = base_rate_weights(train.Y, t.none_rate)
     model.thresholds_ = np.array([best_f1_threshold(P[:, j], train.Y[:, j], w, t.min, t.max) for j in range(P.shape[1])])
     return model, "train-cv"
+
+
+def _fit(cfg: Config, texts: list[str], Y: np.ndarray, n_jobs: int | None, source: str) -> StanceClassifier:
+    """Fit, turning the vectorisers' complaints about the feature settings into one-line errors."""
+    try:
+        return build_model(cfg, n_jobs=n_jobs).fit(texts, Y)
+    except ValueError as exc:
+        msg = str(exc)
+        if "no terms remain" in msg or "empty vocabulary" in msg or "max_df corresponds to" in msg:
+            raise StanceError(
+                f"no n-gram features left to learn from ({msg.splitlines()[0]}); check features.min_df, "
+                "features.max_df and features.max_features",
+                path=source,
+            ) from None
+        raise
 
 
 def train(
@@ -66,13 +123,12 @@ def train(
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train from a config and write the model directory; returns the manifest."""
-    from stance.artifact import MANIFEST, save_model
+    from stance.artifact import save_model
     from stance.evaluate import compute_metrics
 
     step = on_step or (lambda _msg: None)
     out = Path(out)
-    if (out / MANIFEST).exists() and not force:  # fail before minutes of training, not after
-        raise StanceError("already holds a model; use --force to replace it", path=out)
+    check_output(out, force, fmt)  # fail before minutes of training, not after
     step(f"loading training data {cfg.data.train}")
     train_data = load_data(cfg.data.train, cfg.labels, cfg.data)
     dev = None
