@@ -45,6 +45,8 @@ RECIPES: dict[str, tuple[str, list[str]]] = {
     "word + char 2-5, names masked + logreg": ("configs/default.toml", ["features.constructions=false", "features.char_ngrams=[2, 5]", "features.mask_names=true"]),
     "word 1-2 + constructions + clause max": ("configs/default.toml", ["model.clause_max=true"]),
     "word + char 2-5 + clause max": ("configs/default.toml", ["features.constructions=false", "features.char_ngrams=[2, 5]", "model.clause_max=true"]),
+    "word 1-2, attribution words dropped": ("configs/default.toml", ["features.constructions=false", 'features.stop_words=["attribution"]']),
+    "word 1-2 + stems, attribution dropped": ("configs/default.toml", ["features.constructions=false", "features.stem_ngrams=[1, 2]", 'features.stop_words=["attribution"]']),
     "word 1-2 + constructions, unweighted": ("configs/default.toml", ['model.class_weight="none"']),
     "word + char + calibrated linear SVM": ("configs/svm-char.toml", []),
     "hashing word 1-2 + constructions + SGD": ("configs/hashing-sgd.toml", []),

@@ -47,6 +47,9 @@ class FeaturesConfig:
     # Replace mid-sentence capitalised words (names of people, places, companies) and digits with
     # placeholders, so the model learns rhetoric rather than who happened to say it in the corpus.
     mask_names: bool = False
+    # Words dropped before n-grams. "attribution" drops the verbs and nouns of attribution (said,
+    # told, according to, spokesman, ...), which mark news style rather than any stance.
+    stop_words: list[str] = field(default_factory=list)
     min_df: int = 1
     max_df: float = 1.0
     max_features: int | None = None

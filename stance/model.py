@@ -151,14 +151,14 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             per_label: dict[str, list[list[Any]]] = {}
             for j, label in enumerate(self.labels_):
                 contrib = vals * W[j, cols]
-                order = np.argsort(-contrib)
-                items = []
-                for k in order:
-                    if contrib[k] <= 0 or len(items) >= top_k:
-                        break
+                # the same string can come from two parts (word "this", stem "this"): add them up
+                by_term: dict[str, float] = {}
+                for k in np.flatnonzero(contrib > 0):
                     term = terms.get(int(cols[k]))
                     if term is not None:
-                        items.append([term, round(float(contrib[k]), 4)])
+                        by_term[term] = by_term.get(term, 0.0) + float(contrib[k])
+                ranked = sorted(by_term.items(), key=lambda kv: -kv[1])[:top_k]
+                items = [[term, round(value, 4)] for term, value in ranked]
                 per_label[label] = items
             out.append(per_label)
         return out
