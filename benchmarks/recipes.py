@@ -34,24 +34,21 @@ CUES = {
 }
 
 RECIPES: dict[str, tuple[str, list[str]]] = {
-    "word 1-2 + logreg": ("configs/default.toml", ["features.constructions=false"]),
-    "word 1-2 + constructions + logreg (default)": ("configs/default.toml", []),
-    "word + char 2-5 + logreg": ("configs/default.toml", ["features.constructions=false", "features.char_ngrams=[2, 5]"]),
-    "word + char + constructions + logreg": ("configs/default.toml", ["features.char_ngrams=[2, 5]"]),
-    "word 1-2 + stems 1-2 + logreg": ("configs/default.toml", ["features.constructions=false", "features.stem_ngrams=[1, 2]"]),
-    "word 1-2 + stems 1-2 + constructions + logreg": ("configs/default.toml", ["features.stem_ngrams=[1, 2]"]),
-    "word + stems, names masked + logreg": ("configs/default.toml", ["features.constructions=false", "features.stem_ngrams=[1, 2]", "features.mask_names=true"]),
-    "word + stems + constructions, names masked": ("configs/default.toml", ["features.stem_ngrams=[1, 2]", "features.mask_names=true"]),
-    "word + char 2-5, names masked + logreg": ("configs/default.toml", ["features.constructions=false", "features.char_ngrams=[2, 5]", "features.mask_names=true"]),
-    "word 1-2 + constructions + clause max": ("configs/default.toml", ["model.clause_max=true"]),
-    "word + char 2-5 + clause max": ("configs/default.toml", ["features.constructions=false", "features.char_ngrams=[2, 5]", "model.clause_max=true"]),
-    "word 1-2, attribution words dropped": ("configs/default.toml", ["features.constructions=false", 'features.stop_words=["attribution"]']),
-    "word 1-2 + stems, attribution dropped": ("configs/default.toml", ["features.constructions=false", "features.stem_ngrams=[1, 2]", 'features.stop_words=["attribution"]']),
-    "word 1-2 + constructions, unweighted": ("configs/default.toml", ['model.class_weight="none"']),
+    "word 1-2 + logreg (default)": ("configs/default.toml", []),
+    "word 1-2 + logreg, C=4": ("configs/default.toml", ["model.C=4"]),
+    "word 1-2 + logreg, unweighted classes": ("configs/default.toml", ['model.class_weight="none"']),
+    "word 1-2 + logreg, attribution words dropped": ("configs/default.toml", ['features.stop_words=["attribution"]']),
+    "word 1-2 + construction cues + logreg": ("configs/default.toml", ["features.constructions=true"]),
+    "word 1-2 + construction cues + clause max": ("configs/default.toml", ["features.constructions=true", "model.clause_max=true"]),
+    "word 1-2 + stems 1-2 + logreg": ("configs/default.toml", ["features.stem_ngrams=[1, 2]"]),
+    "word 1-2 + stems, names masked": ("configs/default.toml", ["features.stem_ngrams=[1, 2]", "features.mask_names=true"]),
+    "word 1-2 + char 2-5 + logreg": ("configs/default.toml", ["features.char_ngrams=[2, 5]", "model.C=4"]),
     "word + char + calibrated linear SVM": ("configs/svm-char.toml", []),
-    "hashing word 1-2 + constructions + SGD": ("configs/hashing-sgd.toml", []),
+    "hashing word 1-2 + cues + SGD": ("configs/hashing-sgd.toml", []),
     "embeddings (MiniLM) + logreg": ("configs/embeddings.toml", []),
-    "embeddings + word n-grams + constructions": ("configs/embeddings.toml", ['features.kind="tfidf+embeddings"', "features.constructions=true"]),
+    "embeddings + word n-grams": ("configs/embeddings.toml", ['features.kind="tfidf+embeddings"']),
+    "default thresholds at none_rate 0.80": ("configs/default.toml", ["thresholds.none_rate=0.8"]),
+    "default thresholds on dev as it is (none_rate 0)": ("configs/default.toml", ["thresholds.none_rate=0.0"]),
 }
 
 
@@ -69,7 +66,6 @@ def main() -> None:
     ap.add_argument("--real-dev", default=None, help="a labelled real-text JSONL to measure on (never trained or tuned on)")
     ap.add_argument("--out", default=None, help="write the Markdown table here")
     ap.add_argument("--only", nargs="*", default=None)
-    ap.add_argument("--tune-c", action="store_true", help="also choose C on dev for the default recipe")
     args = ap.parse_args()
 
     import os
@@ -89,9 +85,6 @@ def main() -> None:
     cue = {name: macro(d.Y, cue_predict(d.texts, labels)) for name, d in sets.items()}
     rows.append(("cue-word regex baseline", cue, 0.0, None))
     recipes = dict(RECIPES)
-    if args.tune_c:
-        for c in (0.5, 1.0, 2.0, 4.0, 8.0, 16.0):
-            recipes[f"default, C={c}"] = ("configs/default.toml", [f"model.C={c}"])
     train_cache: dict = {}
     for name, (cfg_path, overrides) in recipes.items():
         if args.only and not any(o in name for o in args.only):
