@@ -42,6 +42,7 @@ STANCE_TYPES = [
     "stance.features.ConstructionFeatures",
     "stance.features.StemAnalyzer",
     "stance.features.mask_text",
+    "stance.features.plain_text",
     "stance.embeddings.EmbeddingFeatures",
 ]
 # Classes (not functions) from these packages are admitted in skops files: skops's own default

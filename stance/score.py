@@ -8,9 +8,13 @@ cluster through joblib's Dask backend); each worker loads the model once from it
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import re
 import sys
+import tempfile
 import warnings
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError
-from stance.fileio import decode_text, looks_binary
+from stance.fileio import DecodeWarning, decode_text, looks_binary
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".jsonl", ".ndjson"}
 CHUNK_ARTICLES = 16
@@ -79,25 +83,56 @@ def _html_paragraphs(html: str) -> str:
                 self.parts.append(" ".join(data.split()) if data.strip() else " ")
 
     parser = _P()
-    parser.feed(html)
+    try:
+        parser.feed(html)
+        parser.close()
+    except (AssertionError, ValueError):  # html.parser gives up on some malformed markup
+        parser.parts = [re.sub(r"<[^>]*>", " ", html)]
     text = "".join(parser.parts)
     paras = [" ".join(p.split()) for p in text.split("\n\n")]
     return "\n\n".join(p for p in paras if p)
 
 
+def _jsonl_articles(lines: Iterable[str], name: str) -> Iterator[Article]:
+    """Articles from JSONL lines (numbered from 1, blank lines skipped)."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise StanceError(f"malformed JSON: {exc.msg} (column {exc.colno})", path=name, line=number) from None
+        except (ValueError, RecursionError) as exc:  # numbers too long, nesting too deep
+            raise StanceError(f"malformed JSON: {type(exc).__name__}", path=name, line=number) from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            raise StanceError('expected an object with a "text" string', path=name, line=number)
+        yield Article(str(obj.get("id", f"{name}:{number}")), obj["text"])
+
+
+def _decoded_lines(raw_lines: Iterable[bytes], name: str) -> Iterator[str]:
+    """UTF-8 lines from a byte stream, one at a time, as :func:`stance.fileio.decode_text` would
+    give them for the whole file: a BOM dropped, CRLF and CR normalised, undecodable bytes replaced
+    with one warning naming the first bad line."""
+    warned = False
+    for number, raw in enumerate(raw_lines, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if not warned:
+                warnings.warn(f"{name}:{number}: not valid UTF-8; undecodable bytes were replaced", DecodeWarning, stacklevel=2)
+                warned = True
+            text = raw.decode("utf-8", errors="replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        yield from (text[:-1] if text.endswith("\n") else text).split("\n")
+
+
 def _articles_from_bytes(data: bytes, name: str, suffix: str) -> Iterator[Article]:
     text = decode_text(data, name)
     if suffix in (".jsonl", ".ndjson"):
-        for number, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise StanceError(f"malformed JSON: {exc.msg} (column {exc.colno})", path=name, line=number) from None
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                raise StanceError('expected an object with a "text" string', path=name, line=number)
-            yield Article(str(obj.get("id", f"{name}:{number}")), obj["text"])
+        yield from _jsonl_articles(text.split("\n"), name)
     elif suffix in (".html", ".htm"):
         yield Article(name, html_to_text(text))
     else:
@@ -112,9 +147,7 @@ def iter_articles(inputs: Iterable[str], stdin: Any = None) -> Iterator[Article]
     """
     for item in inputs:
         if item == "-":
-            data = (stdin or sys.stdin.buffer).read()
-            head = data.lstrip()[:1]
-            yield from _articles_from_bytes(data, "<stdin>", ".jsonl" if head == b"{" else ".txt")
+            yield from _stdin_articles(stdin or sys.stdin.buffer)
             continue
         p = Path(item)
         if not p.exists():
@@ -127,9 +160,34 @@ def iter_articles(inputs: Iterable[str], stdin: Any = None) -> Iterator[Article]
             yield from _read_one(p, in_folder=False)
 
 
+def _stdin_articles(stream: Any) -> Iterator[Article]:
+    """Standard input: JSONL of articles (streamed line by line) when it starts with ``{``, else one article."""
+    first: list[bytes] = []
+    for raw in stream:
+        first.append(raw)
+        if raw.strip():
+            break
+    if b"".join(first).lstrip()[:1] == b"{":
+        yield from _jsonl_articles(_decoded_lines(itertools.chain(first, stream), "<stdin>"), "<stdin>")
+    else:
+        yield from _articles_from_bytes(b"".join(first) + stream.read(), "<stdin>", ".txt")
+
+
 def _read_one(path: Path, in_folder: bool) -> Iterator[Article]:
+    suffix = path.suffix.lower()
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+            if suffix in (".jsonl", ".ndjson") and not looks_binary(head) and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                # JSONL (UTF-8) is streamed line by line: a file of millions of articles is never held whole
+                n = 0
+                for article in _jsonl_articles(_decoded_lines(_lines_of(head, fh), str(path)), str(path)):
+                    n += 1
+                    yield article
+                if not n:
+                    warnings.warn(f"{path}: skipped, empty file", SkippedInputWarning, stacklevel=3)
+                return
+            data = head + fh.read()
     except OSError as exc:
         if in_folder:
             warnings.warn(f"{path}: skipped, cannot read ({exc.strerror})", SkippedInputWarning, stacklevel=3)
@@ -143,7 +201,21 @@ def _read_one(path: Path, in_folder: bool) -> Iterator[Article]:
     if not data.strip():
         warnings.warn(f"{path}: skipped, empty file", SkippedInputWarning, stacklevel=3)
         return
-    yield from _articles_from_bytes(data, str(path), path.suffix.lower())
+    yield from _articles_from_bytes(data, str(path), suffix)
+
+
+_SNIFF_BYTES = 8192  # what looks_binary inspects
+
+
+def _lines_of(head: bytes, fh: Any) -> Iterator[bytes]:
+    """The lines of a binary file whose first ``head`` bytes were already read."""
+    rest = fh.readline()
+    lines = (head + rest).split(b"\n")
+    tail = lines.pop()
+    yield from (line + b"\n" for line in lines)
+    if tail:
+        yield tail
+    yield from fh
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +223,11 @@ def _read_one(path: Path, in_folder: bool) -> Iterator[Article]:
 
 
 def score_texts(model: Any, articles: list[Article], evidence: int = 5) -> list[list[dict[str, Any]]]:
-    """Score a batch of articles with one matrix pass; returns per-article sentence records."""
+    """Score a batch of articles with one matrix pass; returns per-article sentence records.
+
+    Per-sentence work stays in plain Python objects (``tolist()`` once per batch rather than NumPy
+    indexing per sentence), and evidence is computed only for the labels a sentence receives.
+    """
     from stance.segment import split_sentences
 
     segmented = [split_sentences(a.text) for a in articles]
@@ -160,21 +236,20 @@ def score_texts(model: Any, articles: list[Article], evidence: int = 5) -> list[
     if not flat:
         return [[] for _ in articles]
     F = model.transform_features(flat)
-    P = model.proba_from_features(F)
+    P = model.proba_with_features(flat, F)
     Yhat = model.thresholds_ <= P
     boiler = np.array([s.boilerplate for sents in segmented for s in sents])
     Yhat[boiler] = False  # page furniture is never labelled (codebook)
-    rows_with_labels = np.flatnonzero(Yhat.any(axis=1))
-    ev: dict[int, dict[str, list[list[Any]]]] = {}
-    if evidence and len(rows_with_labels):
-        explained = model.evidence([flat[i] for i in rows_with_labels], F[rows_with_labels], top_k=evidence)
-        ev = {int(i): e for i, e in zip(rows_with_labels, explained)}
+    ev = explain(model, flat, F, Yhat, evidence) if evidence else {}
+    scores = P.tolist()
+    hits = Yhat.tolist()
+    no_evidence: dict[str, list[list[Any]]] = {}
     out: list[list[dict[str, Any]]] = []
     k = 0
     for article, sents in zip(articles, segmented):
         records = []
         for n, s in enumerate(sents):
-            predicted = [labels[j] for j in np.flatnonzero(Yhat[k])]
+            predicted = [lab for lab, hit in zip(labels, hits[k]) if hit]
             rec: dict[str, Any] = {
                 "article": article.id,
                 "sentence": n,
@@ -182,22 +257,126 @@ def score_texts(model: Any, articles: list[Article], evidence: int = 5) -> list[
                 "start": s.start,
                 "end": s.end,
                 "labels": predicted,
-                "scores": {lab: round(float(P[k, j]), 4) for j, lab in enumerate(labels)},
+                "scores": {lab: round(p, 4) for lab, p in zip(labels, scores[k])},
                 "paragraph": s.paragraph,
                 "quote": s.quote,
                 "speaker": s.speaker,
                 "boilerplate": s.boilerplate,
             }
             if evidence:
-                rec["evidence"] = {lab: ev.get(k, {}).get(lab, []) for lab in predicted}
+                e = ev.get(k, no_evidence)
+                rec["evidence"] = {lab: e.get(lab, []) for lab in predicted}
             records.append(rec)
             k += 1
         out.append(records)
     return out
 
 
-@functools.lru_cache(maxsize=4)
+@dataclass
+class _Columns:
+    """What explaining a model's predictions needs, computed once per model."""
+
+    names: list[str | None]  # each feature column's readable term (None: no term, e.g. embeddings)
+    W: np.ndarray  # (n_labels, n_features) coefficients
+    named: np.ndarray  # bool per column: has a term
+    shared: np.ndarray  # bool per column: its term is also another column's (word "this", stem "this")
+
+
+_EXPLAIN_CACHE: weakref.WeakKeyDictionary[Any, _Columns | None] = weakref.WeakKeyDictionary()
+
+
+def _columns(model: Any) -> _Columns | None:
+    """Column terms and coefficients, when every feature part is a TF-IDF vocabulary, the
+    construction cues or embeddings; hashed n-grams cannot be mapped back without the sentence, so
+    those models return None (and are explained by ``model.evidence``)."""
+    try:
+        return _EXPLAIN_CACHE[model]
+    except (KeyError, TypeError):
+        pass
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    feats = getattr(model, "features_", None)
+    result = None
+    if feats is not None and hasattr(feats, "parts_") and hasattr(model, "coefficients"):
+        names: list[str | None] = [None] * int(feats.offsets_[-1])
+        for (name, part), offset in zip(feats.parts_, feats.offsets_):
+            if name in ("word", "char", "stem") and isinstance(part, TfidfVectorizer):
+                for term, col in part.vocabulary_.items():
+                    names[offset + col] = term
+            elif name == "constructions":
+                for col, term in enumerate(part.get_feature_names_out()):
+                    names[offset + col] = str(term)
+            elif name != "embeddings":  # embeddings' columns stand for no term
+                break
+        else:
+            seen = Counter(n for n in names if n is not None)
+            result = _Columns(
+                names=names,
+                W=model.coefficients(),
+                named=np.array([n is not None for n in names], dtype=bool),
+                shared=np.array([n is not None and seen[n] > 1 for n in names], dtype=bool),
+            )
+    try:
+        _EXPLAIN_CACHE[model] = result
+    except TypeError:
+        pass
+    return result
+
+
+def explain(model: Any, texts: list[str], F: Any, Yhat: np.ndarray, top_k: int) -> dict[int, dict[str, list[list[Any]]]]:
+    """Evidence for the labelled rows of ``Yhat``: row -> label -> up to ``top_k`` [term, weight x value].
+
+    The same terms and numbers as ``model.evidence`` for the labels a sentence receives (a test
+    checks this), without re-analysing each sentence to find its terms: columns are mapped to terms
+    through the fitted vocabularies once per model, and a sentence whose terms are all distinct is
+    ranked with one stable NumPy sort.
+    """
+    rows = np.flatnonzero(Yhat.any(axis=1))
+    if not len(rows):
+        return {}
+    columns = _columns(model)
+    if columns is None:
+        explained = model.evidence([texts[i] for i in rows], F[rows], top_k=top_k)
+        return {int(i): e for i, e in zip(rows, explained)}
+    names, W = columns.names, columns.W
+    labels = list(model.labels_)
+    F = F.tocsr()
+    indptr, indices, data = F.indptr, F.indices, F.data
+    out: dict[int, dict[str, list[list[Any]]]] = {}
+    for i in rows.tolist():
+        a, b = indptr[i], indptr[i + 1]
+        cols, vals = indices[a:b], data[a:b]
+        named = columns.named[cols]
+        shared = bool(columns.shared[cols].any())
+        per_label: dict[str, list[list[Any]]] = {}
+        for j in np.flatnonzero(Yhat[i]).tolist():
+            contrib = vals * W[j, cols]
+            keep = np.flatnonzero((contrib > 0) & named)
+            if not shared:  # one column per term: rank the columns (stable, like sorted())
+                top = keep[np.argsort(-contrib[keep], kind="stable")[:top_k]]
+                per_label[labels[j]] = [[names[col], round(c, 4)] for col, c in zip(cols[top].tolist(), contrib[top].tolist())]
+                continue
+            # the same string from two parts (word "this", stem "this"): added up, as model.evidence does
+            by_term: dict[str, float] = {}
+            for col, c in zip(cols[keep].tolist(), contrib[keep].tolist()):
+                term = names[col]
+                by_term[term] = by_term.get(term, 0.0) + c  # type: ignore[index]
+            ranked = sorted(by_term.items(), key=lambda kv: -kv[1])[:top_k]
+            per_label[labels[j]] = [[term, round(value, 4)] for term, value in ranked]
+        out[i] = per_label
+    return out
+
+
 def _cached_model(model_dir: str) -> Any:
+    """The model of a directory, loaded once per process and per model file (a model retrained into
+    the same folder has a new sha256 and is loaded afresh)."""
+    from stance.artifact import read_manifest
+
+    return _load_cached(model_dir, read_manifest(model_dir)["model_sha256"])
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(model_dir: str, sha256: str) -> Any:
     from stance.artifact import load_model
 
     with warnings.catch_warnings():
@@ -269,13 +448,61 @@ def _dask_context(scheduler: str | None) -> Any:
 # Summaries
 
 
+SUMMARY_ROWS_IN_MEMORY = 10_000  # per-article summary rows held in memory before they are spooled to disk
+
+
+class ArticleRows:
+    """Per-article summary rows, appended as articles are scored: a list up to
+    ``SUMMARY_ROWS_IN_MEMORY`` rows, then spooled to a temporary JSON-lines file, so that memory stays
+    flat over millions of articles. Supports ``len``, iteration and indexing like a list."""
+
+    def __init__(self, keep: int | None = None) -> None:
+        self.keep = SUMMARY_ROWS_IN_MEMORY if keep is None else keep
+        self._rows: list[dict[str, Any]] = []
+        self._spool: Any = None
+        self._n = 0
+
+    def append(self, row: dict[str, Any]) -> None:
+        self._n += 1
+        if self._spool is None:
+            if len(self._rows) < self.keep:
+                self._rows.append(row)
+                return
+            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed with the object)
+            self._spool.write(jsonl_lines(self._rows))
+            self._rows = []
+        self._spool.write(_JSON.encode(row) + "\n")
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._spool is None:
+            yield from list(self._rows)
+            return
+        self._spool.flush()
+        self._spool.seek(0)
+        try:
+            for _ in range(self._n):
+                yield json.loads(self._spool.readline())
+        finally:
+            self._spool.seek(0, 2)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if self._spool is None:
+            return self._rows[index]
+        return list(self)[index]
+
+
 class Summary:
     """Running per-article and per-speaker counts of each label (boilerplate left out)."""
 
     def __init__(self, labels: list[str]) -> None:
         self.labels = labels
-        self.articles: list[dict[str, Any]] = []
+        self.articles = ArticleRows()
         self.speakers: dict[str, Counter[str]] = defaultdict(Counter)
+        self._content_sentences = 0
+        self._counts: Counter[str] = Counter()
 
     def add(self, article: Article, records: list[dict[str, Any]]) -> dict[str, Any]:
         content = [r for r in records if not r["boilerplate"]]
@@ -301,6 +528,8 @@ class Summary:
             "by_speaker": by_speaker,
         }
         self.articles.append(row)
+        self._content_sentences += n
+        self._counts.update(counts)
         return row
 
     def speaker_table(self) -> list[dict[str, Any]]:
@@ -318,31 +547,45 @@ class Summary:
         return rows
 
     def totals(self) -> dict[str, Any]:
-        n = sum(a["content_sentences"] for a in self.articles)
-        counts = {lab: sum(a["counts"][lab] for a in self.articles) for lab in self.labels}
-        return {"articles": len(self.articles), "content_sentences": n, "counts": counts}
+        counts = {lab: self._counts.get(lab, 0) for lab in self.labels}
+        return {"articles": len(self.articles), "content_sentences": self._content_sentences, "counts": counts}
 
 
 def write_summary(summary: Summary, path: str | Path) -> None:
-    """Per-article and per-speaker counts and rates, as JSON or CSV (by extension)."""
-    import csv
-    import io
+    """Per-article and per-speaker counts and rates, as JSON or CSV (by extension).
 
-    from stance.fileio import write_json, write_text
+    Written row by row (the per-article rows may be spooled on disk); the JSON text is the same as
+    ``json.dumps(..., indent=2)`` of the whole summary.
+    """
+    import csv
+
+    from stance.fileio import atomic_write
 
     path = Path(path)
-    if path.suffix.lower() == ".csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        labs = summary.labels
-        w.writerow(["kind", "name", "sentences", *[f"{lab}_count" for lab in labs], *[f"{lab}_rate" for lab in labs]])
-        for a in summary.articles:
-            w.writerow(["article", a["article"], a["content_sentences"], *[a["counts"][x] for x in labs], *[a["rates"][x] for x in labs]])
-        for s in summary.speaker_table():
-            w.writerow(["speaker", s["speaker"], s["sentences"], *[s["counts"][x] for x in labs], *[s["rates"][x] for x in labs]])
-        write_text(path, buf.getvalue())
-    else:
-        write_json(path, {"totals": summary.totals(), "articles": summary.articles, "speakers": summary.speaker_table()})
+    labs = summary.labels
+    with atomic_write(path) as fh:
+        if path.suffix.lower() == ".csv":
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["kind", "name", "sentences", *[f"{lab}_count" for lab in labs], *[f"{lab}_rate" for lab in labs]])
+            for a in summary.articles:
+                w.writerow(["article", a["article"], a["content_sentences"], *[a["counts"][x] for x in labs], *[a["rates"][x] for x in labs]])
+            for s in summary.speaker_table():
+                w.writerow(["speaker", s["speaker"], s["sentences"], *[s["counts"][x] for x in labs], *[s["rates"][x] for x in labs]])
+            return
+        fh.write('{\n  "totals": ' + _indented(summary.totals(), 1) + ',\n  "articles": ')
+        if len(summary.articles):
+            fh.write("[")
+            for k, a in enumerate(summary.articles):
+                fh.write(("," if k else "") + "\n    " + _indented(a, 2))
+            fh.write("\n  ]")
+        else:
+            fh.write("[]")
+        fh.write(',\n  "speakers": ' + _indented(summary.speaker_table(), 1) + "\n}\n")
+
+
+def _indented(obj: Any, level: int) -> str:
+    """``json.dumps(obj, indent=2)`` as it appears nested ``level`` deep (JSON strings hold no newlines)."""
+    return json.dumps(obj, indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * level)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,12 +635,23 @@ def run_scoring(
     return summary
 
 
+# One encoder for every line: json.dumps(..., ensure_ascii=False) builds a new encoder per call.
+# check_circular only guards against self-referencing containers, which records never are.
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+
+
+def jsonl_lines(records: list[dict[str, Any]]) -> str:
+    """Sentence records as JSON lines (the same text as ``json.dumps(r, ensure_ascii=False)``)."""
+    encode = _JSON.encode
+    return "".join([encode(r) + "\n" for r in records])
+
+
 class _JsonlWriter:
     def __init__(self, fh: Any, labels: list[str]) -> None:
         self.fh = fh
 
     def add(self, article: Article, records: list[dict[str, Any]], row: dict[str, Any]) -> None:
-        self.fh.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        self.fh.write(jsonl_lines(records))
 
     def close(self, summary: Summary) -> None:
         pass

@@ -884,11 +884,9 @@ def test_arbitrary_bytes_never_crash_score(tiny_model: Path, data: bytes, suffix
         assert [p.name for p in Path(tmp).iterdir() if p.name.endswith(".tmp")] == []
 
 
-@pytest.mark.xfail(reason="stance/score.py: html.parser raises AssertionError on '<![ x [' and json.loads ValueError/RecursionError "
-                   "escape as 'unexpected' errors (exit 2); fix in score.py", strict=False)
 @pytest.mark.parametrize("name, data", [("page.html", b"<p>Hi</p><![ x ["), ("big.jsonl", b'{"text": "a", "n": ' + b"1" * 5000 + b"}"),
                                         ("deep.jsonl", b"[" * 100_000)])
-def test_score_known_crashers(tiny_model: Path, tmp_path: Path, name: str, data: bytes) -> None:
+def test_score_malformed_markup_and_json_are_one_line_errors(tiny_model: Path, tmp_path: Path, name: str, data: bytes) -> None:
     (tmp_path / name).write_bytes(data)
     result = cli("score", tiny_model, tmp_path / name, "--out", tmp_path / "out.jsonl")
     assert result.exit_code in (0, 1), result.output
