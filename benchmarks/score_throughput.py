@@ -128,7 +128,7 @@ def time_stance(model_dir: Path, folder: Path, out: Path, jobs: int) -> float:
 
     import stance.score as score
 
-    score._cached_model.cache_clear()
+    score._load_cached.cache_clear()
     get_reusable_executor().shutdown(wait=True)  # no warm workers holding a loaded model
     t0 = time.perf_counter()
     score.run_scoring(str(model_dir), [str(folder)], str(out), jobs=jobs)
