@@ -124,21 +124,34 @@ def evaluate_cli(
 ) -> None:
     """Evaluate a model on labelled data: per-label P/R/F1 with intervals, macro/micro F1."""
     from stance.evaluate import evaluate
-    from stance.fileio import write_json, write_text
     from stance.report import evaluation_html, evaluation_markdown, evaluation_table
 
     report = evaluate(str(model), data, threshold=threshold, n_boot=bootstrap, text_field=text_field, labels_field=labels_field)
-    if out:
-        write_json(out, report)
-    if markdown:
-        write_text(markdown, evaluation_markdown(report))
-    if html_out:
-        write_text(html_out, evaluation_html(report))
+    _write_outputs(report, out, markdown, html_out, evaluation_markdown, evaluation_html)
     _print_table(evaluation_table(report))
     ci = report.get("macro_f1_ci")
     typer.echo(
         f"macro-F1 {report['macro_f1']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "") + f"  micro-F1 {report['micro_f1']:.3f}  n={report['n']}"
     )
+
+
+def _write_outputs(
+    result: dict[str, Any],
+    json_path: Optional[Path],
+    md_path: Optional[Path],
+    html_path: Optional[Path],
+    to_markdown: Callable[[dict[str, Any]], str],
+    to_html: Callable[[dict[str, Any]], str],
+) -> None:
+    """The JSON / Markdown / HTML files a report-producing command was asked for (written atomically)."""
+    from stance.fileio import write_json, write_text
+
+    if json_path:
+        write_json(json_path, result)
+    if md_path:
+        write_text(md_path, to_markdown(result))
+    if html_path:
+        write_text(html_path, to_html(result))
 
 
 def _print_table(rows: list[list[str]]) -> None:
@@ -210,19 +223,13 @@ def compare_cli(
 ) -> None:
     """Compare evaluation reports; with the same test data, test which differences are significant."""
     from stance.compare import compare_files
-    from stance.fileio import write_json, write_text
     from stance.report import comparison_html, comparison_markdown, comparison_rows
 
     result = compare_files([str(r) for r in reports], n_resamples=resamples, seed=seed)
     for w in result["warnings"]:
         _err(f"warning: {w}")
     _print_table(comparison_rows(result))
-    if out:
-        write_json(out, result)
-    if markdown:
-        write_text(markdown, comparison_markdown(result))
-    if html_out:
-        write_text(html_out, comparison_html(result))
+    _write_outputs(result, out, markdown, html_out, comparison_markdown, comparison_html)
 
 
 @app.command("verify")

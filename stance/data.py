@@ -23,7 +23,7 @@ import numpy as np
 
 from stance.config import DataConfig
 from stance.errors import StanceError, did_you_mean
-from stance.fileio import atomic_write, read_text, sha256_path
+from stance.fileio import atomic_write, parse_json_line, read_text, sha256_path
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(:[\w.-]+)?$")
 
@@ -97,12 +97,7 @@ def read_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise StanceError(f"malformed JSON: {exc.msg} (column {exc.colno})", path=path, line=number) from None
-        except (ValueError, RecursionError) as exc:  # a number over Python's digit limit; nesting too deep
-            raise StanceError(f"malformed JSON: {str(exc) or type(exc).__name__}", path=path, line=number) from None
+        obj = parse_json_line(line, path, number)
         if not isinstance(obj, dict):
             raise StanceError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=number)
         rows.append((number, obj))

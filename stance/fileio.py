@@ -15,7 +15,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from stance.errors import StanceError
 
@@ -218,3 +218,16 @@ def _json_default(obj: object) -> object:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def parse_json_line(line: str, path: str | Path, number: int) -> Any:
+    """One JSONL line, or a one-line error naming the file and line (too-long numbers and too-deep
+    nesting included, which ``json`` reports as ValueError / RecursionError)."""
+    import json
+
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise StanceError(f"malformed JSON: {exc.msg} (column {exc.colno})", path=path, line=number) from None
+    except (ValueError, RecursionError) as exc:
+        raise StanceError(f"malformed JSON: {str(exc) or type(exc).__name__}", path=path, line=number) from None

@@ -92,6 +92,14 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def _finish(fig: Any, ax: Any, xlabel: str, ylabel: str, title: str) -> str:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    return _png(fig)
+
+
 def evaluation_plots(report: dict[str, Any]) -> dict[str, str]:
     """PR curves per label, F1-vs-threshold curves and a reliability diagram, as data URIs."""
     import matplotlib
@@ -114,11 +122,7 @@ def evaluation_plots(report: dict[str, Any]) -> dict[str, str]:
         if Y[:, j].sum():
             pr, rc, _ = precision_recall_curve(Y[:, j], P[:, j])
             ax.plot(rc, pr, label=lab, color=colours[lab])
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_title("Precision-recall per label")
-    ax.legend()
-    plots["pr"] = _png(fig)
+    plots["pr"] = _finish(fig, ax, "recall", "precision", "Precision-recall per label")
     fig, ax = plt.subplots(figsize=(5, 4))
     grid = np.linspace(0.02, 0.98, 49)
     for j, lab in enumerate(labels):
@@ -130,11 +134,7 @@ def evaluation_plots(report: dict[str, Any]) -> dict[str, str]:
             f1s.append(2 * tp / den if den else 0.0)
         ax.plot(grid, f1s, label=lab, color=colours[lab])
         ax.axvline(report["per_label"][lab]["threshold"], color=colours[lab], ls=":", lw=1)
-    ax.set_xlabel("threshold")
-    ax.set_ylabel("F1")
-    ax.set_title("F1 by threshold (dotted: chosen)")
-    ax.legend()
-    plots["threshold"] = _png(fig)
+    plots["threshold"] = _finish(fig, ax, "threshold", "F1", "F1 by threshold (dotted: chosen)")
     fig, ax = plt.subplots(figsize=(5, 4))
     bins = np.linspace(0, 1, 11)
     for j, lab in enumerate(labels):
@@ -147,11 +147,7 @@ def evaluation_plots(report: dict[str, Any]) -> dict[str, str]:
                 ys.append(Y[m, j].mean())
         ax.plot(xs, ys, marker="o", label=lab, color=colours[lab])
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
-    ax.set_xlabel("mean predicted probability")
-    ax.set_ylabel("observed frequency")
-    ax.set_title("Reliability")
-    ax.legend()
-    plots["reliability"] = _png(fig)
+    plots["reliability"] = _finish(fig, ax, "mean predicted probability", "observed frequency", "Reliability")
     return plots
 
 

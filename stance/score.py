@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError
-from stance.fileio import DecodeWarning, decode_text, looks_binary
+from stance.fileio import DecodeWarning, decode_text, looks_binary, parse_json_line
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".jsonl", ".ndjson"}
 CHUNK_ARTICLES = 16
@@ -98,12 +98,7 @@ def _jsonl_articles(lines: Iterable[str], name: str) -> Iterator[Article]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise StanceError(f"malformed JSON: {exc.msg} (column {exc.colno})", path=name, line=number) from None
-        except (ValueError, RecursionError) as exc:  # numbers too long, nesting too deep
-            raise StanceError(f"malformed JSON: {type(exc).__name__}", path=name, line=number) from None
+        obj = parse_json_line(line, name, number)
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             raise StanceError('expected an object with a "text" string', path=name, line=number)
         yield Article(str(obj.get("id", f"{name}:{number}")), obj["text"])
