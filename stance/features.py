@@ -211,6 +211,21 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         X = list(X)
         return _hstack([part.transform(X) for _, part in self.parts_])
 
+    def column_names(self) -> list[str | None] | None:
+        """Every column's readable term, once per model (None for columns that stand for no term,
+        such as embeddings), or None when a part cannot be mapped without the sentence (hashing)."""
+        names: list[str | None] = [None] * int(self.offsets_[-1])
+        for (name, part), offset in zip(self.parts_, self.offsets_):
+            if name in ("word", "char", "stem") and isinstance(part, TfidfVectorizer):
+                for term, col in part.vocabulary_.items():
+                    names[offset + col] = term
+            elif name == "constructions":
+                for col, term in enumerate(part.get_feature_names_out()):
+                    names[offset + col] = str(term)
+            elif name != "embeddings":
+                return None
+        return names
+
     def column_terms(self, text: str) -> dict[int, str]:
         """Map the columns that ``text`` activates to readable terms (n-grams and cue names)."""
         out: dict[int, str] = {}

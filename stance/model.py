@@ -135,37 +135,64 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
                 rows.append(np.zeros(self.features_.offsets_[-1]))
         return np.vstack(rows)
 
-    def evidence(self, texts: Sequence[str], F: Any = None, top_k: int = 5) -> list[dict[str, list[list[Any]]]]:
-        """For each text and label: the terms whose weight x value pushed the score up most."""
+    def evidence(
+        self, texts: Sequence[str], F: Any = None, top_k: int = 5, only: np.ndarray | None = None
+    ) -> list[dict[str, list[list[Any]]]]:
+        """For each text and label: the terms whose weight x value pushed the score up most, as
+        [term, contribution]. ``only`` (n_texts, n_labels) bool restricts which labels are explained.
+
+        Columns are mapped to terms through the fitted vocabularies once per model; hashed n-grams,
+        which cannot be mapped back without the sentence, are found by re-analysing each sentence.
+        The same string from two parts (word "this", stem "this") is added up.
+        """
         if F is None:
             F = self.transform_features(texts)
-        W = getattr(self, "_coef_cache", None)
-        if W is None:
-            W = self._coef_cache = self.coefficients()
+        cache = getattr(self, "_evidence_cache", None)
+        if cache is None:
+            names = self.features_.column_names()
+            shared = None
+            if names is not None:
+                seen: dict[str, int] = {}
+                for n in names:
+                    if n is not None:
+                        seen[n] = seen.get(n, 0) + 1
+                shared = np.array([n is not None and seen[n] > 1 for n in names], dtype=bool)
+            cache = self._evidence_cache = (self.coefficients(), names, shared)
+        W, names, shared = cache
         F = F.tocsr()
         out = []
         for i, text in enumerate(texts):
-            row = F.getrow(i)
-            cols, vals = row.indices, row.data
-            terms = self.features_.column_terms(text)
+            a, b = F.indptr[i], F.indptr[i + 1]
+            cols, vals = F.indices[a:b], F.data[a:b]
+            if names is not None:
+                term_of = [names[c] for c in cols.tolist()]
+                merge = bool(shared[cols].any())
+            else:
+                terms = self.features_.column_terms(text)
+                term_of = [terms.get(c) for c in cols.tolist()]
+                merge = True
             per_label: dict[str, list[list[Any]]] = {}
             for j, label in enumerate(self.labels_):
+                if only is not None and not only[i, j]:
+                    continue
                 contrib = vals * W[j, cols]
-                # the same string can come from two parts (word "this", stem "this"): add them up
+                keep = [k for k in np.flatnonzero(contrib > 0).tolist() if term_of[k] is not None]
+                if not merge:
+                    keep.sort(key=lambda k: -contrib[k])
+                    per_label[label] = [[term_of[k], round(float(contrib[k]), 4)] for k in keep[:top_k]]
+                    continue
                 by_term: dict[str, float] = {}
-                for k in np.flatnonzero(contrib > 0):
-                    term = terms.get(int(cols[k]))
-                    if term is not None:
-                        by_term[term] = by_term.get(term, 0.0) + float(contrib[k])
+                for k in keep:
+                    by_term[term_of[k]] = by_term.get(term_of[k], 0.0) + float(contrib[k])
                 ranked = sorted(by_term.items(), key=lambda kv: -kv[1])[:top_k]
-                items = [[term, round(value, 4)] for term, value in ranked]
-                per_label[label] = items
+                per_label[label] = [[term, round(value, 4)] for term, value in ranked]
             out.append(per_label)
         return out
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_coef_cache", None)
+        state.pop("_evidence_cache", None)
         return state
 
 

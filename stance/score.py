@@ -14,7 +14,6 @@ import re
 import sys
 import tempfile
 import warnings
-import weakref
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -267,99 +266,14 @@ def score_texts(model: Any, articles: list[Article], evidence: int = 5) -> list[
     return out
 
 
-@dataclass
-class _Columns:
-    """What explaining a model's predictions needs, computed once per model."""
-
-    names: list[str | None]  # each feature column's readable term (None: no term, e.g. embeddings)
-    W: np.ndarray  # (n_labels, n_features) coefficients
-    named: np.ndarray  # bool per column: has a term
-    shared: np.ndarray  # bool per column: its term is also another column's (word "this", stem "this")
-
-
-_EXPLAIN_CACHE: weakref.WeakKeyDictionary[Any, _Columns | None] = weakref.WeakKeyDictionary()
-
-
-def _columns(model: Any) -> _Columns | None:
-    """Column terms and coefficients, when every feature part is a TF-IDF vocabulary, the
-    construction cues or embeddings; hashed n-grams cannot be mapped back without the sentence, so
-    those models return None (and are explained by ``model.evidence``)."""
-    try:
-        return _EXPLAIN_CACHE[model]
-    except (KeyError, TypeError):
-        pass
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    feats = getattr(model, "features_", None)
-    result = None
-    if feats is not None and hasattr(feats, "parts_") and hasattr(model, "coefficients"):
-        names: list[str | None] = [None] * int(feats.offsets_[-1])
-        for (name, part), offset in zip(feats.parts_, feats.offsets_):
-            if name in ("word", "char", "stem") and isinstance(part, TfidfVectorizer):
-                for term, col in part.vocabulary_.items():
-                    names[offset + col] = term
-            elif name == "constructions":
-                for col, term in enumerate(part.get_feature_names_out()):
-                    names[offset + col] = str(term)
-            elif name != "embeddings":  # embeddings' columns stand for no term
-                break
-        else:
-            seen = Counter(n for n in names if n is not None)
-            result = _Columns(
-                names=names,
-                W=model.coefficients(),
-                named=np.array([n is not None for n in names], dtype=bool),
-                shared=np.array([n is not None and seen[n] > 1 for n in names], dtype=bool),
-            )
-    try:
-        _EXPLAIN_CACHE[model] = result
-    except TypeError:
-        pass
-    return result
-
-
 def explain(model: Any, texts: list[str], F: Any, Yhat: np.ndarray, top_k: int) -> dict[int, dict[str, list[list[Any]]]]:
-    """Evidence for the labelled rows of ``Yhat``: row -> label -> up to ``top_k`` [term, weight x value].
-
-    The same terms and numbers as ``model.evidence`` for the labels a sentence receives (a test
-    checks this), without re-analysing each sentence to find its terms: columns are mapped to terms
-    through the fitted vocabularies once per model, and a sentence whose terms are all distinct is
-    ranked with one stable NumPy sort.
-    """
+    """Evidence for the labelled rows of ``Yhat``, for the labels each row receives: row -> label ->
+    up to ``top_k`` [term, weight x value] (``model.evidence`` does the work)."""
     rows = np.flatnonzero(Yhat.any(axis=1))
     if not len(rows):
         return {}
-    columns = _columns(model)
-    if columns is None:
-        explained = model.evidence([texts[i] for i in rows], F[rows], top_k=top_k)
-        return {int(i): e for i, e in zip(rows, explained)}
-    names, W = columns.names, columns.W
-    labels = list(model.labels_)
-    F = F.tocsr()
-    indptr, indices, data = F.indptr, F.indices, F.data
-    out: dict[int, dict[str, list[list[Any]]]] = {}
-    for i in rows.tolist():
-        a, b = indptr[i], indptr[i + 1]
-        cols, vals = indices[a:b], data[a:b]
-        named = columns.named[cols]
-        shared = bool(columns.shared[cols].any())
-        per_label: dict[str, list[list[Any]]] = {}
-        for j in np.flatnonzero(Yhat[i]).tolist():
-            contrib = vals * W[j, cols]
-            keep = np.flatnonzero((contrib > 0) & named)
-            if not shared:  # one column per term: rank the columns (stable, like sorted())
-                top = keep[np.argsort(-contrib[keep], kind="stable")[:top_k]]
-                per_label[labels[j]] = [[names[col], round(c, 4)] for col, c in zip(cols[top].tolist(), contrib[top].tolist())]
-                continue
-            # the same string from two parts (word "this", stem "this"): added up, as model.evidence does
-            by_term: dict[str, float] = {}
-            for col, c in zip(cols[keep].tolist(), contrib[keep].tolist()):
-                term = names[col]
-                by_term[term] = by_term.get(term, 0.0) + c  # type: ignore[index]
-            ranked = sorted(by_term.items(), key=lambda kv: -kv[1])[:top_k]
-            per_label[labels[j]] = [[term, round(value, 4)] for term, value in ranked]
-        out[i] = per_label
-    return out
+    explained = model.evidence([texts[i] for i in rows], F[rows], top_k=top_k, only=Yhat[rows])
+    return dict(zip(rows.tolist(), explained))
 
 
 def _cached_model(model_dir: str) -> Any:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,7 +21,6 @@ from stance.score import (
     Article,
     Summary,
     _cached_model,
-    _columns,
     explain,
     iter_articles,
     jsonl_lines,
@@ -226,8 +226,17 @@ def test_summary_rows_spool_to_disk(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert a == json.dumps({"totals": mem.totals(), "articles": list(mem.articles), "speakers": mem.speaker_table()}, indent=2) + "\n"
 
 
-def test_fast_evidence_matches_model_evidence(default_model: Path) -> None:
-    """score.explain maps columns to terms once per model; it must say exactly what model.evidence says."""
+def _evidence_by_reanalysis(model: Any, texts: list[str], F: Any, top_k: int) -> list[dict]:
+    """model.evidence with the vocabulary map switched off: terms found by re-analysing each sentence."""
+    import copy
+
+    slow = copy.copy(model)
+    slow._evidence_cache = (model.coefficients(), None, None)
+    return slow.evidence(texts, F, top_k=top_k)
+
+
+def test_evidence_vocabulary_map_matches_reanalysis(default_model: Path) -> None:
+    """Columns are mapped to terms once per model; that must say exactly what re-analysing says."""
     model = _cached_model(str(default_model))
     texts = [s.text for s in split_sentences(SEED_ARTICLE.read_text(encoding="utf-8"))]
     texts += _sentences(300, seed=2)
@@ -236,7 +245,7 @@ def test_fast_evidence_matches_model_evidence(default_model: Path) -> None:
     assert Yhat.any(axis=1).sum() > 20
     fast = explain(model, texts, F, Yhat, 5)
     rows = np.flatnonzero(Yhat.any(axis=1))
-    slow = model.evidence([texts[i] for i in rows], F[rows], top_k=5)
+    slow = _evidence_by_reanalysis(model, [texts[i] for i in rows], F[rows], 5)
     for i, full in zip(rows, slow):
         assert fast[int(i)] == {model.labels_[j]: full[model.labels_[j]] for j in np.flatnonzero(Yhat[i])}
 
@@ -244,9 +253,9 @@ def test_fast_evidence_matches_model_evidence(default_model: Path) -> None:
 @pytest.mark.parametrize(
     "overrides", [["features.char_ngrams=[2, 4]"], ["features.stem_ngrams=[1, 2]"], ['features.kind="hashing"']]
 )
-def test_fast_evidence_other_feature_kinds(tiny_config: Path, tmp_path: Path, overrides: list[str]) -> None:
-    """Character and stem n-grams use the vocabulary path (terms shared between parts are added up);
-    hashed n-grams fall back to model.evidence."""
+def test_evidence_other_feature_kinds(tiny_config: Path, tmp_path: Path, overrides: list[str]) -> None:
+    """Character and stem n-grams use the vocabulary map (terms shared between parts are added up);
+    hashed n-grams cannot be mapped back and are re-analysed."""
     from stance.config import load_config
     from stance.train import train
 
@@ -254,13 +263,8 @@ def test_fast_evidence_other_feature_kinds(tiny_config: Path, tmp_path: Path, ov
     model = _cached_model(str(tmp_path / "m"))
     texts = _sentences(60, seed=3)
     F = model.transform_features(texts)
-    Yhat = np.ones((len(texts), len(model.labels_)), dtype=bool)
-    columns = _columns(model)
-    assert (columns is None) == ("hashing" in overrides[0])
-    assert columns is None or columns.shared.any()  # the adding-up path is exercised
-    fast = explain(model, texts, F, Yhat, 3)
-    slow = model.evidence(texts, F, top_k=3)
-    assert [fast[i] for i in range(len(texts))] == slow
+    assert (model.features_.column_names() is None) == ("hashing" in overrides[0])
+    assert model.evidence(texts, F, top_k=3) == _evidence_by_reanalysis(model, texts, F, 3)
 
 
 # ---------------------------------------------------------------------------------------------
