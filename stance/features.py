@@ -117,21 +117,25 @@ class ConstructionFeatures(TransformerMixin, BaseEstimator):
         self.weight = weight
 
     def fit(self, X: Any, y: Any = None) -> ConstructionFeatures:
-        self.n_features_out_ = len(CONSTRUCTION_NAMES)
+        # the cue list is part of the model: a model keeps the columns it was trained with even if
+        # a later stance version adds or removes cues
+        self.names_ = list(CONSTRUCTION_NAMES)
+        self.n_features_out_ = len(self.names_)
         return self
 
     def transform(self, X: Any) -> sp.csr_matrix:
-        index = {n: j for j, n in enumerate(CONSTRUCTION_NAMES)}
+        index = {n: j for j, n in enumerate(self.names_)}
         rows, cols = [], []
         for i, text in enumerate(X):
             for name in construction_hits(text):
-                rows.append(i)
-                cols.append(index[name])
+                if name in index:
+                    rows.append(i)
+                    cols.append(index[name])
         data = np.full(len(rows), self.weight, dtype=np.float64)
-        return sp.csr_matrix((data, (rows, cols)), shape=(len(X), len(CONSTRUCTION_NAMES)))
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(X), len(self.names_)))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.array([f"<{n}>" for n in CONSTRUCTION_NAMES], dtype=object)
+        return np.array([f"<{n}>" for n in self.names_], dtype=object)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,9 +235,10 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         out: dict[int, str] = {}
         for (name, part), offset in zip(self.parts_, self.offsets_):
             if name == "constructions":
-                index = {n: j for j, n in enumerate(CONSTRUCTION_NAMES)}
+                index = {n: j for j, n in enumerate(part.names_)}
                 for cue in construction_hits(text):
-                    out[offset + index[cue]] = f"<{cue}>"
+                    if cue in index:
+                        out[offset + index[cue]] = f"<{cue}>"
             elif name in ("word", "char", "stem"):
                 vec = part.steps[0][1] if hasattr(part, "steps") else part
                 analyzer = vec.build_analyzer()
