@@ -9,6 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# no per-example deadline: CI machines are slower and shared; examples are bounded by max_examples
+settings.register_profile("stance", deadline=None)
+settings.load_profile("stance")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ARTICLE = ROOT / "seeds" / "belarus-lukashenko-2023.txt"
