@@ -113,9 +113,13 @@ def default_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def copy_model(src: Path, tmp_path: Path) -> Path:
+    """A private copy of a model directory that a test may damage."""
+    dst = tmp_path / "model"
+    shutil.copytree(src, dst)
+    return dst
+
+
 @pytest.fixture()
 def model_copy(default_model: Path, tmp_path: Path) -> Path:
-    """A private copy of the default model that a test may damage."""
-    dst = tmp_path / "model"
-    shutil.copytree(default_model, dst)
-    return dst
+    return copy_model(default_model, tmp_path)

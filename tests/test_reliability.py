@@ -32,7 +32,7 @@ from stance.errors import StanceError
 from stance.fileio import DecodeWarning, atomic_write, temp_files, write_json
 from stance.score import Article, SkippedInputWarning, iter_articles, score_texts
 from stance.train import train
-from tests.conftest import ROOT, SEED_ARTICLE, TINY
+from tests.conftest import ROOT, SEED_ARTICLE, TINY, copy_model
 
 runner = CliRunner()
 LABELS = ["blame", "threat", "denial"]
@@ -109,11 +109,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def model_dir(tiny_model: Path, tmp_path: Path) -> Path:
-    import shutil
-
-    dst = tmp_path / "model"
-    shutil.copytree(tiny_model, dst)
-    return dst
+    return copy_model(tiny_model, tmp_path)
 
 
 @pytest.fixture()
