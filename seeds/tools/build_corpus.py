@@ -6,7 +6,9 @@ Each raw line: {"doc", "text", "labels", "source"} in passage order. Steps: vali
 and near duplicates (word 3-shingle Jaccard >= 0.7) corpus-wide, so no near-copy straddles two
 splits; drop anything close to the held-out seed article; split 70/15/15 by passage (a passage's
 sentences stay together) with multi-label iterative stratification on which label combinations a
-passage holds; add each sentence's preceding sentence as ``context``.
+passage holds; add each sentence's preceding sentence as ``context``. With ``--keep-splits``, passages
+already in the split files keep their split and only new passages are stratified, so growing the
+corpus does not reshuffle its test split.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ def main() -> None:
     ap.add_argument("--out", default="seeds/corpus")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--seed-article", default="seeds/belarus-lukashenko-2023.txt")
+    ap.add_argument(
+        "--keep-splits",
+        action="store_true",
+        help="passages already in the split files under --out keep their split; only new passages are stratified",
+    )
     args = ap.parse_args()
 
     records = []
@@ -78,25 +85,33 @@ def main() -> None:
         r["context"] = prev.get(r["doc"], "")
         prev[r["doc"]] = r["text"]
 
-    docs = sorted({r["doc"] for r in records})
+    kept_split: dict[str, str] = {}
+    if args.keep_splits:
+        for name in ("train", "dev", "test"):
+            f = Path(args.out) / f"{name}.jsonl"
+            if f.exists():
+                for line in f.read_text(encoding="utf-8").splitlines():
+                    kept_split[json.loads(line)["doc"]] = name
+    docs = sorted({r["doc"] for r in records} - set(kept_split))
     by_doc = defaultdict(list)
     for r in records:
         by_doc[r["doc"]].append(r)
-    combos = sorted({tuple(r["labels"]) for r in records if r["labels"]})
-    target = np.array(
-        [[any(tuple(r["labels"]) == c for r in by_doc[d]) for c in combos] + [all(not r["labels"] for r in by_doc[d])] for d in docs],
-        dtype=int,
-    )
-    from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
+    split_of = {d: s for d, s in kept_split.items() if d in by_doc}
+    if docs:
+        combos = sorted({tuple(r["labels"]) for d in docs for r in by_doc[d] if r["labels"]})
+        target = np.array(
+            [[any(tuple(r["labels"]) == c for r in by_doc[d]) for c in combos] + [all(not r["labels"] for r in by_doc[d])] for d in docs],
+            dtype=int,
+        )
+        from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 
-    s1 = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=0.30, random_state=args.seed)
-    train_idx, rest_idx = next(s1.split(np.zeros(len(docs)), target))
-    s2 = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=0.50, random_state=args.seed)
-    dev_rel, test_rel = next(s2.split(np.zeros(len(rest_idx)), target[rest_idx]))
-    split_of = {}
-    for name, idx in (("train", train_idx), ("dev", rest_idx[dev_rel]), ("test", rest_idx[test_rel])):
-        for i in idx:
-            split_of[docs[i]] = name
+        s1 = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=0.30, random_state=args.seed)
+        train_idx, rest_idx = next(s1.split(np.zeros(len(docs)), target))
+        s2 = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=0.50, random_state=args.seed)
+        dev_rel, test_rel = next(s2.split(np.zeros(len(rest_idx)), target[rest_idx]))
+        for name, idx in (("train", train_idx), ("dev", rest_idx[dev_rel]), ("test", rest_idx[test_rel])):
+            for i in idx:
+                split_of[docs[i]] = name
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
