@@ -330,7 +330,13 @@ def test_html_renders_in_headless_chromium(default_model: Path, tmp_path: Path) 
     spans = re.findall(r'<span class="s ([^"]*)"[^>]*>(.*?)</span>', html)
     threat = [text for classes, text in spans if "l-threat" in classes.split()]
     assert any("the answer will be immediate" in t for t in threat)
-    assert any("There was no invasion" in text for classes, text in spans if "l-denial" in classes.split())
+    # every sentence the scorer labelled is highlighted with its labels, and no other
+    from html import unescape
+
+    (records,) = score_texts(_cached_model(str(default_model)), [Article("seed", SEED_ARTICLE.read_text(encoding="utf-8"))])
+    expected = {(r["text"], lab) for r in records for lab in r["labels"]}
+    shown = {(unescape(text), c[2:]) for classes, text in spans for c in classes.split() if c.startswith("l-")}
+    assert shown == expected and expected
     assert any("Sign Up Now" in text for classes, text in spans if "boiler" in classes.split())
     assert "<h2>Summary</h2>" in html and "<h2>By speaker</h2>" in html
     assert re.search(r"<tr><td>Lukashenko</td><td>\d+</td>", html)
