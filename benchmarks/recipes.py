@@ -47,8 +47,8 @@ RECIPES: dict[str, tuple[str, list[str]]] = {
     "hashing word 1-2 + cues + SGD": ("configs/hashing-sgd.toml", []),
     "embeddings (MiniLM) + logreg": ("configs/embeddings.toml", []),
     "embeddings + word n-grams": ("configs/embeddings-ngrams.toml", []),
-    "default thresholds at none_rate 0.80": ("configs/default.toml", ["thresholds.none_rate=0.8"]),
-    "default thresholds on dev as it is (none_rate 0)": ("configs/default.toml", ["thresholds.none_rate=0.0"]),
+    "default, thresholds at none_rate 0.80": ("configs/default.toml", ["thresholds.none_rate=0.8"]),
+    "default, thresholds at none_rate 0.85": ("configs/default.toml", ["thresholds.none_rate=0.85"]),
 }
 
 

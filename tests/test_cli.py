@@ -96,6 +96,8 @@ def test_seed_article_smoke(default_model: Path) -> None:
     records = _seed_records(default_model)
     assert "threat" in _labels_of(records, "the answer will be immediate")
     assert "threat" in _labels_of(records, "unless you commit aggression on Belarus")
+    assert "denial" in _labels_of(records, "There was no invasion")
+    assert "blame" in _labels_of(records, "blamed Ukraine for provoking")
     assert _labels_of(records, "Those troops were repulsed") == []
     for r in records:
         if r["boilerplate"]:
@@ -105,13 +107,10 @@ def test_seed_article_smoke(default_model: Path) -> None:
     assert footer and captions and all(r["boilerplate"] for r in footer + captions)
 
 
-@pytest.mark.xfail(strict=False, reason="known miss of the default recipe, see docs/recipes.md: the article's blame "
-                   "and denials score below their thresholds")
-def test_seed_article_blame_and_denial(default_model: Path) -> None:
-    records = _seed_records(default_model)
-    assert "denial" in _labels_of(records, "There was no invasion")
-    assert "blame" in _labels_of(records, "blamed Ukraine for provoking")
-    compound = _labels_of(records, "the Ukrainian authorities provoked this operation")
+@pytest.mark.xfail(strict=False, reason="known miss of every recipe measured, see docs/recipes.md: the compound quote "
+                   "scores below the blame and denial thresholds")
+def test_seed_article_compound_blame_and_denial(default_model: Path) -> None:
+    compound = _labels_of(_seed_records(default_model), "the Ukrainian authorities provoked this operation")
     assert "blame" in compound and "denial" in compound
 
 

@@ -52,7 +52,7 @@ def test_default_config_values() -> None:
     assert cfg.features.kind == "tfidf" and cfg.features.word_ngrams == [1, 2] and cfg.features.char_ngrams == []
     assert cfg.features.constructions is False
     assert cfg.tune.grid == {"model.C": [4.0, 8.0, 16.0, 32.0]}
-    assert cfg.thresholds.strategy == "dev" and cfg.thresholds.none_rate == 0.85
+    assert cfg.thresholds.strategy == "dev" and cfg.thresholds.none_rate == 0.0
     assert cfg.data.dev == "seeds/corpus/dev.jsonl"
 
 
