@@ -332,7 +332,8 @@ def suggest_cli(
     diversity: float = typer.Option(0.3, "--diversity", help="0: uncertainty only; 1: spread only."),
 ) -> None:
     """The sentences most worth labelling next: uncertain, diverse, no boilerplate."""
-    from stance.labelling import suggest, write_jsonl
+    from stance.fileio import write_jsonl
+    from stance.labelling import suggest
 
     counts = {"articles": 0, "sentences": 0, "boilerplate": 0}
 
@@ -366,7 +367,8 @@ def audit_cli(
 ) -> None:
     """Likely label errors in the training data, from out-of-fold predictions, most likely first."""
     from stance.config import load_config
-    from stance.labelling import audit, write_jsonl
+    from stance.fileio import write_jsonl
+    from stance.labelling import audit
 
     if top < 0:
         raise StanceError("--top must be 0 (all) or more")

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import numpy as np
 
 from stance.config import DataConfig
 from stance.errors import StanceError, did_you_mean
-from stance.fileio import atomic_write, parse_json_line, read_text, sha256_path
+from stance.fileio import parse_json_line, read_text, sha256_path, write_jsonl
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(:[\w.-]+)?$")
 
@@ -337,24 +336,19 @@ def load_data(source: str | Path, labels: Sequence[str], cfg: DataConfig | None 
 
 def save_jsonl(data: LabelledData, path: str | Path, keep_extra: bool = True) -> None:
     """Write the corpus format: one ``{"text", "labels", "source"}`` object a line."""
-    with atomic_write(path) as fh:
+
+    def rows() -> Iterator[dict[str, Any]]:
         for i, (text, labs) in enumerate(zip(data.texts, data.label_lists())):
             obj: dict[str, Any] = {"text": text, "labels": labs}
             if keep_extra:
-                for key, values in data.extra.items():
-                    if values[i] is not None:
-                        obj[key] = values[i]
-            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                obj.update({key: values[i] for key, values in data.extra.items() if values[i] is not None})
+            yield obj
+
+    write_jsonl(path, rows())
 
 
 # ---------------------------------------------------------------------------------------------
 # Splits
-
-
-def combination_keys(Y: np.ndarray) -> np.ndarray:
-    """One integer per row naming its label combination (for stratifying by combination)."""
-    weights = 1 << np.arange(Y.shape[1])
-    return (np.asarray(Y, dtype=np.int64) * weights).sum(axis=1)
 
 
 def stratified_kfold(Y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -13,7 +13,7 @@ import re
 import stat
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -204,6 +204,15 @@ def write_json(path: str | Path, obj: object) -> None:
     import json
 
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def write_jsonl(path: str | Path, rows: Iterable[object]) -> None:
+    """One JSON object a line, written atomically."""
+    import json
+
+    with atomic_write(path) as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
 
 
 def _json_default(obj: object) -> object:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError, did_you_mean
+from stance.fileio import write_jsonl
 
 FORMATS = ("corpus", "label-studio", "doccano")
 CONFLICT_POLICIES = ("error", "ours", "theirs", "union")
@@ -95,21 +96,6 @@ def _check_text(row: Row, path: str, line: int | None, field: str = "text") -> s
         hint = did_you_mean(field, [str(k) for k in row]) if field not in row else ""
         raise StanceError(f"'{field}' must be a non-empty string" + hint, path=path, line=line)
     return text
-
-
-def write_jsonl(path: str | Path, rows: Iterable[Row]) -> None:
-    """One JSON object a line, written atomically."""
-    from stance.fileio import atomic_write
-
-    with atomic_write(path) as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
-
-
-def _json_default(obj: object) -> object:
-    from stance.fileio import _json_default as default
-
-    return default(obj)
 
 
 # ---------------------------------------------------------------------------------------------

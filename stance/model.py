@@ -191,7 +191,6 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.pop("_coef_cache", None)
         state.pop("_evidence_cache", None)
         return state
 

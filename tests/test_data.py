@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from stance.config import DataConfig
 from stance.data import (
     LabelledData,
-    combination_keys,
     concat,
     indicator_to_lists,
     lists_to_indicator,
@@ -363,7 +362,6 @@ def test_indicator_round_trip() -> None:
     Y = lists_to_indicator(rows, LABELS)
     assert Y.tolist() == [[1, 0, 0], [0, 0, 0], [0, 1, 1]]
     assert indicator_to_lists(Y, LABELS) == [["blame"], [], ["threat", "denial"]]
-    assert combination_keys(Y).tolist() == [1, 0, 6]
 
 
 def _data(n: int) -> LabelledData:
