@@ -25,9 +25,10 @@ else:  # pragma: no cover
 
 @dataclass(frozen=True)
 class DataConfig:
-    train: str = "seeds/corpus/train.jsonl"
-    dev: str | None = None
-    test: str | None = None
+    # A path or hub id, or a list of them whose records are joined (e.g. written + real text).
+    train: str | list[str] = "seeds/corpus/train.jsonl"
+    dev: str | list[str] | None = None
+    test: str | list[str] | None = None
     text_field: str = "text"
     labels_field: str = "labels"
     # "auto" recognises a list column, a delimited string column, or one 0/1 column per label.

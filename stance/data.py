@@ -81,7 +81,7 @@ def concat(parts: Sequence[LabelledData]) -> LabelledData:
         source="+".join(p.source for p in parts),
         sha256="+".join(p.sha256 for p in parts),
         lines=[n for p in parts for n in p.lines],
-        extra={},
+        extra={k: [v for p in parts for v in p.extra[k]] for k in parts[0].extra if all(k in p.extra for p in parts)},
     )
 
 
@@ -327,9 +327,16 @@ def rows_to_data(
     )
 
 
-def load_data(source: str | Path, labels: Sequence[str], cfg: DataConfig | None = None, require_labels: bool = True) -> LabelledData:
-    """Load one split from a path or hub id into a :class:`LabelledData`."""
+def load_data(
+    source: str | Path | Sequence[str | Path], labels: Sequence[str], cfg: DataConfig | None = None, require_labels: bool = True
+) -> LabelledData:
+    """Load one split from a path or hub id (or a list of them, joined) into a :class:`LabelledData`."""
     cfg = cfg or DataConfig()
+    if not isinstance(source, (str, Path)):
+        if not source:
+            raise StanceError("an empty list of data sources")
+        parts = [load_data(s, labels, cfg, require_labels) for s in source]
+        return parts[0] if len(parts) == 1 else concat(parts)
     rows, digest = read_rows(source, cfg.text_field)
     return rows_to_data(rows, labels, cfg, source=str(source), sha256=digest, require_labels=require_labels)
 

