@@ -110,10 +110,18 @@ def main() -> None:
         model.predict_proba(speed_texts)
         sps = len(speed_texts) / (time.perf_counter() - t0)
         rows.append((name, scores, fit_s, sps))
-        print(f"{name}: " + ", ".join(f"{k} {v[0]:.3f}" for k, v in scores.items()) + f", fit {fit_s:.1f}s, {sps:.0f} sent/s", file=sys.stderr)
+        print(
+            f"{name}: " + ", ".join(f"{k} {v[0]:.3f}" for k, v in scores.items()) + f", fit {fit_s:.1f}s, {sps:.0f} sent/s", file=sys.stderr
+        )
 
     set_names = list(sets)
-    head = "| recipe | " + " | ".join(f"{s} macro-F1" for s in set_names) + " | " + " | ".join(f"{s} B/T/D F1" for s in set_names) + " | train s | sentences/s |"
+    head = (
+        "| recipe | "
+        + " | ".join(f"{s} macro-F1" for s in set_names)
+        + " | "
+        + " | ".join(f"{s} B/T/D F1" for s in set_names)
+        + " | train s | sentences/s |"
+    )
     lines = [head, "|" + "---|" * (2 + 2 * len(set_names) + 1)]
     for name, scores, fit_s, sps in rows:
         cells = [f"{scores[s][0]:.3f}" for s in set_names] + ["/".join(f"{x:.2f}" for x in scores[s][1]) for s in set_names]

@@ -62,7 +62,7 @@ def _sentences() -> list[str]:
         with open(path, encoding="utf-8") as fh:
             for line in fh:
                 text = json.loads(line)["text"].strip()
-                if text and text[-1] in ".!?\"”":
+                if text and text[-1] in '.!?"”':
                     out.append(text)
     return out
 
@@ -164,8 +164,13 @@ def run_by_hand(pipe: object, labels: list[str], folder: Path, out: Path) -> flo
                 continue
             P = pipe.predict_proba(sents)  # type: ignore[attr-defined]
             for n, (s, p) in enumerate(zip(sents, P)):
-                rec = {"article": str(path), "sentence": n, "text": s, "labels": [lab for lab, x in zip(labels, p) if x >= 0.5],
-                       "scores": {lab: round(float(x), 4) for lab, x in zip(labels, p)}}
+                rec = {
+                    "article": str(path),
+                    "sentence": n,
+                    "text": s,
+                    "labels": [lab for lab, x in zip(labels, p) if x >= 0.5],
+                    "scores": {lab: round(float(x), 4) for lab, x in zip(labels, p)},
+                }
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     return time.perf_counter() - t0
 
@@ -198,7 +203,11 @@ def time_split(model_dir: Path, folder: Path) -> dict[str, float]:
     score.explain(model, flat, F, model.thresholds_ <= P, 5)
     t["evidence"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    results = [recs for i in range(0, len(articles), score.CHUNK_ARTICLES) for recs in score.score_texts(model, articles[i : i + score.CHUNK_ARTICLES])]
+    results = [
+        recs
+        for i in range(0, len(articles), score.CHUNK_ARTICLES)
+        for recs in score.score_texts(model, articles[i : i + score.CHUNK_ARTICLES])
+    ]
     t["score_texts (all of the above but reading)"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     summary = score.Summary(list(model.labels_))
@@ -283,8 +292,10 @@ def main() -> None:
         files = sorted(folder.rglob("*.txt"))
         mb = sum(p.stat().st_size for p in files) / 1e6
         print(f"{len(files)} articles, {mb:.2f} MB of text in {folder}")
-        print(f"cores: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}, "
-              f"Python {sys.version.split()[0]}, load average {_load()} (other processes share these cores)")
+        print(
+            f"cores: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}, "
+            f"Python {sys.version.split()[0]}, load average {_load()} (other processes share these cores)"
+        )
 
         model_dir = tmp / "model"
         print(f"trained the default model in {train_stance(model_dir):.1f} s")
@@ -318,8 +329,10 @@ def main() -> None:
         print(f"\nmemory: streaming 2,000 articles peaked at {peak / 1e6:.1f} MB traced; their output is {total / 1e6:.1f} MB")
 
         n_stance, n_common, n_same, diffs = agreement(tmp / "stance-1.jsonl", tmp / "hand.jsonl")
-        print(f"\nseed article: {n_common} of {n_stance} content sentences cut identically by both segmenters; "
-              f"same labels on {n_same} of {n_common} ({100 * n_same / max(n_common, 1):.0f}%)")
+        print(
+            f"\nseed article: {n_common} of {n_stance} content sentences cut identically by both segmenters; "
+            f"same labels on {n_same} of {n_common} ({100 * n_same / max(n_common, 1):.0f}%)"
+        )
         for text, a, b in diffs:
             print(f"  stance {a or '-'} vs by hand {b or '-'}: {text[:90]}")
 

@@ -131,7 +131,9 @@ def evaluate_cli(
     _print_table(evaluation_table(report))
     ci = report.get("macro_f1_ci")
     typer.echo(
-        f"macro-F1 {report['macro_f1']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "") + f"  micro-F1 {report['micro_f1']:.3f}  n={report['n']}"
+        f"macro-F1 {report['macro_f1']:.3f}"
+        + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+        + f"  micro-F1 {report['micro_f1']:.3f}  n={report['n']}"
     )
 
 
@@ -198,17 +200,32 @@ def score_cli(
                 f"({counts['articles'] / dt:.1f} articles/s, {counts['sentences'] / dt:.0f} sentences/s)",
             )
 
-        result = run_scoring(str(model), inputs, out, fmt=fmt, jobs=jobs, backend=backend, scheduler=scheduler,
-                             summary_path=str(summary) if summary else None, evidence=evidence, on_article=tick)
+        result = run_scoring(
+            str(model),
+            inputs,
+            out,
+            fmt=fmt,
+            jobs=jobs,
+            backend=backend,
+            scheduler=scheduler,
+            summary_path=str(summary) if summary else None,
+            evidence=evidence,
+            on_article=tick,
+        )
     if len(result.articles) <= 20:
         for row in result.articles:
-            console.print(f"{row['article']}: {row['content_sentences']} sentences (+{row['boilerplate_sentences']} boilerplate); "
-                          + ", ".join(f"{k} {v}" for k, v in row["counts"].items()))
+            console.print(
+                f"{row['article']}: {row['content_sentences']} sentences (+{row['boilerplate_sentences']} boilerplate); "
+                + ", ".join(f"{k} {v}" for k, v in row["counts"].items())
+            )
             for who, c in row["by_speaker"].items():
                 console.print(f"  {who}: " + ", ".join(f"{k} {v}" for k, v in c.items() if v))
     tot = result.totals()
-    console.print(f"{tot['articles']} articles, {tot['content_sentences']} sentences: " + ", ".join(f"{k} {v}" for k, v in tot["counts"].items())
-                  + (f" -> {out}" if out and out != "-" else ""))
+    console.print(
+        f"{tot['articles']} articles, {tot['content_sentences']} sentences: "
+        + ", ".join(f"{k} {v}" for k, v in tot["counts"].items())
+        + (f" -> {out}" if out and out != "-" else "")
+    )
 
 
 @app.command("compare")
@@ -239,7 +256,9 @@ def verify_cli(model: Path = typer.Argument(..., help="Model directory.")) -> No
     from stance.artifact import verify_model
 
     manifest = verify_model(model)
-    typer.echo(f"ok: {model}/{manifest['model_file']} matches manifest sha256 {manifest['model_sha256'][:16]}…; labels: {', '.join(manifest['labels'])}")
+    typer.echo(
+        f"ok: {model}/{manifest['model_file']} matches manifest sha256 {manifest['model_sha256'][:16]}…; labels: {', '.join(manifest['labels'])}"
+    )
     if manifest["model_file"].endswith(".joblib"):
         typer.echo("format: joblib - loading it runs code; load only models you trust (train with --format skops to share)")
     else:
@@ -379,7 +398,9 @@ def audit_cli(
         write_jsonl(out, result["issues"])
     for issue in result["issues"]:
         change = ", ".join([f"+{lab}" for lab in issue["add"]] + [f"-{lab}" for lab in issue["remove"]]) or "check"
-        typer.echo(f"{issue['rank']:>3}. {issue['file']}:{issue['line']}  [{', '.join(issue['labels']) or 'none'}] -> {change}  {issue['text']}")
+        typer.echo(
+            f"{issue['rank']:>3}. {issue['file']}:{issue['line']}  [{', '.join(issue['labels']) or 'none'}] -> {change}  {issue['text']}"
+        )
     typer.echo(
         f"{result['n_issues']} likely label errors among {result['n']} sentences ({result['method']}, {folds} folds)"
         + (f"; top {len(result['issues'])} -> {out}" if out else "")

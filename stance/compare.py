@@ -52,9 +52,7 @@ def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
     return np.where(den > 0, 2 * tp / np.maximum(den, 1e-12), 0.0)
 
 
-def paired_test(
-    Y: np.ndarray, A: np.ndarray, B: np.ndarray, n_resamples: int = 2000, seed: int = 0
-) -> dict[str, Any]:
+def paired_test(Y: np.ndarray, A: np.ndarray, B: np.ndarray, n_resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
     """F1 differences (B - A) per label and for macro-F1, with paired-bootstrap 95% intervals and
     approximate-randomisation p-values. Identical predictions give delta 0 and p = 1."""
     rng = np.random.default_rng(seed)

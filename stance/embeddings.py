@@ -28,9 +28,7 @@ def default_model_path() -> str:
 
         pkg = importlib.import_module(DEFAULT_PACKAGE)
     except ImportError:
-        raise StanceError(
-            "features.kind uses embeddings but the extra is not installed: pip install 'stance[embeddings]'"
-        ) from None
+        raise StanceError("features.kind uses embeddings but the extra is not installed: pip install 'stance[embeddings]'") from None
     root = Path(pkg.__file__).parent
     for candidate in [root, *sorted(p for p in root.rglob("config.json"))]:
         folder = candidate if candidate.is_dir() else candidate.parent
@@ -79,8 +77,11 @@ def embedding_info(model: str | None) -> dict[str, Any]:
 def check_embedding_available(info: dict[str, Any], where: Any) -> None:
     path = info.get("path")
     if not path or not Path(path).exists():
-        raise StanceError(f"this model needs the embedding model {info.get('name')!r} at {path}, which is missing; "
-                          "install 'stance[embeddings]' or set the path", path=where)
+        raise StanceError(
+            f"this model needs the embedding model {info.get('name')!r} at {path}, which is missing; "
+            "install 'stance[embeddings]' or set the path",
+            path=where,
+        )
 
 
 class EmbeddingFeatures(TransformerMixin, BaseEstimator):

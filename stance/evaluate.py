@@ -98,7 +98,9 @@ def bootstrap_f1(Y: np.ndarray, Yhat: np.ndarray, n_boot: int = 1000, seed: int 
     }
 
 
-def confident_errors(texts: Sequence[str], Y: np.ndarray, P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str], k: int = 5) -> dict[str, Any]:
+def confident_errors(
+    texts: Sequence[str], Y: np.ndarray, P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str], k: int = 5
+) -> dict[str, Any]:
     """The most confident false positives and false negatives per label, with their text."""
     out: dict[str, Any] = {}
     for j, label in enumerate(labels):

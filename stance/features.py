@@ -75,8 +75,27 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "threat_addressee": ("anyone", "whoever", "those"),
     "forecast_risk": ("could", "may", "might", "risk", "likely", "expected", "forecast", "predict"),
     "denial_verb": ("den", "reject", "refut", "dismiss"),
-    "denial_false": ("false", "untrue", "fabricat", "baseless", "unfounded", "groundless", "lie", "hoax", "fake", "nonsense",
-                     "smear", "slander", "made", "fiction", "propaganda", "myth", "truth", "evidence", "basis"),
+    "denial_false": (
+        "false",
+        "untrue",
+        "fabricat",
+        "baseless",
+        "unfounded",
+        "groundless",
+        "lie",
+        "hoax",
+        "fake",
+        "nonsense",
+        "smear",
+        "slander",
+        "made",
+        "fiction",
+        "propaganda",
+        "myth",
+        "truth",
+        "evidence",
+        "basis",
+    ),
     "denial_no_event": ("there", "never", "did", "no"),
     "denial_not_a": ("not",),
     "denial_nothing_to_do": ("nothing", "no", "not", "innocent", "never"),
@@ -262,8 +281,25 @@ def plain_text(text: str) -> str:
 
 
 ATTRIBUTION_WORDS = (
-    "said", "says", "say", "saying", "told", "tells", "tell", "added", "adds", "according", "stated", "states",
-    "spokesman", "spokeswoman", "spokesperson", "statement", "reporters", "interview", "quoted",
+    "said",
+    "says",
+    "say",
+    "saying",
+    "told",
+    "tells",
+    "tell",
+    "added",
+    "adds",
+    "according",
+    "stated",
+    "states",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "statement",
+    "reporters",
+    "interview",
+    "quoted",
 )
 
 
@@ -318,9 +354,7 @@ def _ngram_part(kind: str, analyzer: Any, ngram_range: tuple[int, int], cfg: Tex
 
         hv = HashingVectorizer(n_features=cfg.n_features, alternate_sign=False, norm=None, **common)
         return Pipeline([("hash", hv), ("tfidf", TfidfTransformer(sublinear_tf=cfg.sublinear_tf))])
-    return TfidfVectorizer(
-        min_df=cfg.min_df, max_df=cfg.max_df, max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, **common
-    )
+    return TfidfVectorizer(min_df=cfg.min_df, max_df=cfg.max_df, max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, **common)
 
 
 def _term_column(vec: Any, term: str) -> int | None:

@@ -66,9 +66,7 @@ def _numbered(rows: Iterable[Row | tuple[int, Row]]) -> list[tuple[int, Row]]:
     return out
 
 
-def _check_labels(
-    value: Any, allowed: Sequence[str] | None, field: str, path: str, line: int | None, where: str = ""
-) -> list[str]:
+def _check_labels(value: Any, allowed: Sequence[str] | None, field: str, path: str, line: int | None, where: str = "") -> list[str]:
     """A list of distinct label names (a bare string is one label), each in ``allowed`` if given."""
     if isinstance(value, str):
         value = [value]
@@ -115,9 +113,7 @@ def label_uncertainty(P: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.clip(closeness, 0, 1).max(axis=1) if p.shape[1] else np.zeros(len(p))
 
 
-def select_diverse(
-    X: Any, uncertainty: np.ndarray, n: int, diversity: float = 0.3, max_similarity: float = 0.7
-) -> list[int]:
+def select_diverse(X: Any, uncertainty: np.ndarray, n: int, diversity: float = 0.3, max_similarity: float = 0.7) -> list[int]:
     """Greedy maximal marginal relevance: pick, one at a time, the candidate maximising
     ``(1 - diversity) * uncertainty - diversity * (cosine similarity to the closest pick)``,
     never one whose similarity to a pick reaches ``max_similarity`` (near-copies). May return fewer
@@ -385,7 +381,7 @@ def read_corpus(path: str | Path, labels: Sequence[str] | None = None) -> list[t
     for line, row in read_jsonl(path):
         _check_text(row, str(path), line)
         if "labels" not in row:
-            raise StanceError("missing 'labels' (the corpus format is {\"text\", \"labels\": [...]})", path=path, line=line)
+            raise StanceError('missing \'labels\' (the corpus format is {"text", "labels": [...]})', path=path, line=line)
         row = dict(row)
         row["labels"] = _check_labels(row["labels"], labels, "labels", str(path), line)
         if "suggested" in row:
@@ -450,7 +446,9 @@ def from_label_studio(tasks: Any, source: str = "<memory>", labels: Sequence[str
             keys = [str(key) for key in data]
             raise StanceError(f"{where}: 'data.text' must be a non-empty string" + did_you_mean("text", keys), path=source)
         row: Row = {"text": text, "labels": []}
-        annotations = [a for a in task.get("annotations") or task.get("completions") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        annotations = [
+            a for a in task.get("annotations") or task.get("completions") or [] if isinstance(a, dict) and not a.get("was_cancelled")
+        ]
         if annotations:
             chosen = next((a for a in annotations if a.get("ground_truth")), annotations[-1])
             row["labels"] = _result_choices(chosen.get("result", []), where, source)
@@ -469,7 +467,9 @@ def from_label_studio(tasks: Any, source: str = "<memory>", labels: Sequence[str
 def to_doccano(rows: Iterable[Row]) -> list[Row]:
     """Corpus rows -> doccano text-classification JSONL rows ``{"text", "label": [...], ...}``;
     other fields become doccano metadata."""
-    return [{"text": r["text"], "label": list(r.get("labels", [])), **{k: v for k, v in r.items() if k not in ("text", "labels")}} for r in rows]
+    return [
+        {"text": r["text"], "label": list(r.get("labels", [])), **{k: v for k, v in r.items() if k not in ("text", "labels")}} for r in rows
+    ]
 
 
 def from_doccano(rows: Iterable[Row | tuple[int, Row]], source: str = "<memory>", labels: Sequence[str] | None = None) -> list[Row]:
@@ -482,7 +482,9 @@ def from_doccano(rows: Iterable[Row | tuple[int, Row]], source: str = "<memory>"
         key = "label" if "label" in row else "labels" if "labels" in row else None
         value = row.get(key, []) if key else []
         if isinstance(value, list) and any(isinstance(v, list) for v in value):
-            raise StanceError("'label' holds spans ([start, end, label]): that is sequence labelling, not text classification", path=source, line=line)
+            raise StanceError(
+                "'label' holds spans ([start, end, label]): that is sequence labelling, not text classification", path=source, line=line
+            )
         new: Row = {"text": text, "labels": _check_labels(value, labels, key or "label", source, line)}
         for k, v in row.items():
             if k not in ("text", "label", "labels", "suggested"):
@@ -570,7 +572,9 @@ def merge(
     Unlabelled suggestions are skipped; a batch holding nothing else is an error.
     """
     if on_conflict not in CONFLICT_POLICIES:
-        raise StanceError(f"unknown --on-conflict '{on_conflict}' (use {', '.join(CONFLICT_POLICIES)})" + did_you_mean(on_conflict, CONFLICT_POLICIES))
+        raise StanceError(
+            f"unknown --on-conflict '{on_conflict}' (use {', '.join(CONFLICT_POLICIES)})" + did_you_mean(on_conflict, CONFLICT_POLICIES)
+        )
     base = _numbered(base_rows)
     new = _numbered(new_rows)
     out: list[Row] = [dict(r) for _, r in base]
@@ -623,7 +627,9 @@ def merge(
 def merge_files(base: str | Path, new: str | Path, out: str | Path, on_conflict: str = "error") -> dict[str, int]:
     """:func:`merge` on corpus files; writes ``out`` atomically (it may be ``base`` itself)."""
     if on_conflict not in CONFLICT_POLICIES:
-        raise StanceError(f"unknown --on-conflict '{on_conflict}' (use {', '.join(CONFLICT_POLICIES)})" + did_you_mean(on_conflict, CONFLICT_POLICIES))
+        raise StanceError(
+            f"unknown --on-conflict '{on_conflict}' (use {', '.join(CONFLICT_POLICIES)})" + did_you_mean(on_conflict, CONFLICT_POLICIES)
+        )
     rows, counts = merge(read_corpus(base), read_corpus(new), on_conflict, base_source=str(base), new_source=str(new))
     write_jsonl(out, rows)
     counts["total"] = len(rows)

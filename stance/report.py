@@ -43,8 +43,14 @@ def evaluation_table(report: dict[str, Any]) -> list[list[str]]:
     rows = [["label", "precision", "recall", "F1 [95% CI]", "support", "PR-AUC"]]
     for lab, m in report["per_label"].items():
         rows.append(
-            [lab, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}{_fmt_ci(m.get('f1_ci'))}", str(m["support"]),
-             "–" if m.get("pr_auc") is None else f"{m['pr_auc']:.3f}"]
+            [
+                lab,
+                f"{m['precision']:.3f}",
+                f"{m['recall']:.3f}",
+                f"{m['f1']:.3f}{_fmt_ci(m.get('f1_ci'))}",
+                str(m["support"]),
+                "–" if m.get("pr_auc") is None else f"{m['pr_auc']:.3f}",
+            ]
         )
     return rows
 
@@ -69,8 +75,7 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         f"**macro-F1 {report['macro_f1']:.3f}**{_fmt_ci(report.get('macro_f1_ci'))} · micro-F1 {report['micro_f1']:.3f}"
         f"{_fmt_ci(report.get('micro_f1_ci'))} · weighted-F1 {report['weighted_f1']:.3f} · exact match {report['exact_match']:.3f}",
         "",
-        "Brier scores (lower is better calibrated): "
-        + ", ".join(f"{k} {m['brier']:.3f}" for k, m in report["per_label"].items()),
+        "Brier scores (lower is better calibrated): " + ", ".join(f"{k} {m['brier']:.3f}" for k, m in report["per_label"].items()),
     ]
     errors = report.get("errors") or {}
     if errors:
@@ -152,8 +157,12 @@ def evaluation_plots(report: dict[str, Any]) -> dict[str, str]:
 
 
 def evaluation_html(report: dict[str, Any]) -> str:
-    return _env().get_template("evaluation.html.j2").render(
-        report=report, table=evaluation_table(report), plots=evaluation_plots(report), colours=label_colours(list(report["per_label"]))
+    return (
+        _env()
+        .get_template("evaluation.html.j2")
+        .render(
+            report=report, table=evaluation_table(report), plots=evaluation_plots(report), colours=label_colours(list(report["per_label"]))
+        )
     )
 
 
@@ -173,7 +182,12 @@ def comparison_rows(result: dict[str, Any]) -> list[list[str]]:
         if len(runs) != 2:
             return []
         if paired:
-            return [f"{entry['delta']:+.3f}", _fmt_ci(entry["ci"]).strip(), f"{entry['p_value']:.3f}", "significant" if entry["significant"] else "n.s."]
+            return [
+                f"{entry['delta']:+.3f}",
+                _fmt_ci(entry["ci"]).strip(),
+                f"{entry['p_value']:.3f}",
+                "significant" if entry["significant"] else "n.s.",
+            ]
         return [f"{entry['delta'][0]:+.3f}"]
 
     for lab, e in result["per_label"].items():
@@ -195,12 +209,33 @@ def comparison_markdown(result: dict[str, Any]) -> str:
         rows = [["run", "label", "ΔF1", "95% CI", "p", ""]]
         for pair in result["pairs"]:
             for lab, t in zip(result["labels"], pair["per_label"]):
-                rows.append([pair["b"], lab, f"{t['delta']:+.3f}", _fmt_ci(t["ci"]).strip(), f"{t['p_value']:.3f}", "significant" if t["significant"] else "n.s."])
+                rows.append(
+                    [
+                        pair["b"],
+                        lab,
+                        f"{t['delta']:+.3f}",
+                        _fmt_ci(t["ci"]).strip(),
+                        f"{t['p_value']:.3f}",
+                        "significant" if t["significant"] else "n.s.",
+                    ]
+                )
             t = pair["macro_f1"]
-            rows.append([pair["b"], "macro-F1", f"{t['delta']:+.3f}", _fmt_ci(t["ci"]).strip(), f"{t['p_value']:.3f}", "significant" if t["significant"] else "n.s."])
+            rows.append(
+                [
+                    pair["b"],
+                    "macro-F1",
+                    f"{t['delta']:+.3f}",
+                    _fmt_ci(t["ci"]).strip(),
+                    f"{t['p_value']:.3f}",
+                    "significant" if t["significant"] else "n.s.",
+                ]
+            )
         lines.append(_md_table(rows))
     if result.get("paired"):
-        lines += ["", "Paired bootstrap 95% intervals and approximate-randomisation p-values over the same sentences; significant at p < 0.05."]
+        lines += [
+            "",
+            "Paired bootstrap 95% intervals and approximate-randomisation p-values over the same sentences; significant at p < 0.05.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -247,8 +282,10 @@ def render_scores_html(items: list[tuple[Any, list[dict[str, Any]], dict[str, An
             pos = r["end"]
         parts.append(html.escape(text[pos:]))
         articles.append({"id": article.id, "body": "".join(parts), "row": row})
-    return _env().get_template("scores.html.j2").render(
-        articles=articles, labels=labels, colours=colours, speakers=summary.speaker_table(), totals=summary.totals()
+    return (
+        _env()
+        .get_template("scores.html.j2")
+        .render(articles=articles, labels=labels, colours=colours, speakers=summary.speaker_table(), totals=summary.totals())
     )
 
 

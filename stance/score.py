@@ -477,7 +477,9 @@ def write_summary(summary: Summary, path: str | Path) -> None:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(["kind", "name", "sentences", *[f"{lab}_count" for lab in labs], *[f"{lab}_rate" for lab in labs]])
             for a in summary.articles:
-                w.writerow(["article", a["article"], a["content_sentences"], *[a["counts"][x] for x in labs], *[a["rates"][x] for x in labs]])
+                w.writerow(
+                    ["article", a["article"], a["content_sentences"], *[a["counts"][x] for x in labs], *[a["rates"][x] for x in labs]]
+                )
             for s in summary.speaker_table():
                 w.writerow(["speaker", s["speaker"], s["sentences"], *[s["counts"][x] for x in labs], *[s["rates"][x] for x in labs]])
             return
@@ -577,8 +579,18 @@ class _CsvWriter:
     def add(self, article: Article, records: list[dict[str, Any]], row: dict[str, Any]) -> None:
         for r in records:
             self.w.writerow(
-                [r["article"], r["sentence"], r["start"], r["end"], r["text"], ";".join(r["labels"]), r["speaker"] or "",
-                 int(r["quote"]), int(r["boilerplate"])] + [r["scores"][lab] for lab in self.labels]
+                [
+                    r["article"],
+                    r["sentence"],
+                    r["start"],
+                    r["end"],
+                    r["text"],
+                    ";".join(r["labels"]),
+                    r["speaker"] or "",
+                    int(r["quote"]),
+                    int(r["boilerplate"]),
+                ]
+                + [r["scores"][lab] for lab in self.labels]
             )
 
     def close(self, summary: Summary) -> None:

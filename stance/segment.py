@@ -14,18 +14,122 @@ from dataclasses import asdict, dataclass
 
 # Abbreviations after which a period never ends a sentence when followed by a name or number.
 _TITLES = {
-    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "sgt", "capt", "cmdr", "adm", "maj", "gov", "sen",
-    "rep", "st", "rev", "hon", "fr", "pres", "supt", "insp", "det", "cpl", "pvt", "messrs", "mme", "mlle",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "gen",
+    "lt",
+    "col",
+    "sgt",
+    "capt",
+    "cmdr",
+    "adm",
+    "maj",
+    "gov",
+    "sen",
+    "rep",
+    "st",
+    "rev",
+    "hon",
+    "fr",
+    "pres",
+    "supt",
+    "insp",
+    "det",
+    "cpl",
+    "pvt",
+    "messrs",
+    "mme",
+    "mlle",
 }
 _MONTHS = {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
-_OTHER = {"no", "nos", "vs", "v", "approx", "est", "fig", "vol", "ch", "art", "para", "pp", "inc", "corp", "co", "ltd", "jr", "sr", "bros", "dept", "univ", "ave", "blvd", "rd", "mt", "ft"}
+_OTHER = {
+    "no",
+    "nos",
+    "vs",
+    "v",
+    "approx",
+    "est",
+    "fig",
+    "vol",
+    "ch",
+    "art",
+    "para",
+    "pp",
+    "inc",
+    "corp",
+    "co",
+    "ltd",
+    "jr",
+    "sr",
+    "bros",
+    "dept",
+    "univ",
+    "ave",
+    "blvd",
+    "rd",
+    "mt",
+    "ft",
+}
 # Words that start sentences: after an ambiguous abbreviation ("U.S.", "Inc.", "a.m.") a split is
 # made only when one of these follows.
 _STARTERS = {
-    "the", "a", "an", "he", "she", "it", "they", "we", "i", "you", "but", "and", "in", "on", "at", "this",
-    "that", "these", "those", "his", "her", "their", "its", "our", "there", "if", "when", "while", "after",
-    "before", "since", "as", "for", "some", "many", "most", "no", "not", "one", "two", "officials", "police",
-    "however", "meanwhile", "still", "yet", "so", "then", "what", "who", "why", "how", "earlier", "later",
+    "the",
+    "a",
+    "an",
+    "he",
+    "she",
+    "it",
+    "they",
+    "we",
+    "i",
+    "you",
+    "but",
+    "and",
+    "in",
+    "on",
+    "at",
+    "this",
+    "that",
+    "these",
+    "those",
+    "his",
+    "her",
+    "their",
+    "its",
+    "our",
+    "there",
+    "if",
+    "when",
+    "while",
+    "after",
+    "before",
+    "since",
+    "as",
+    "for",
+    "some",
+    "many",
+    "most",
+    "no",
+    "not",
+    "one",
+    "two",
+    "officials",
+    "police",
+    "however",
+    "meanwhile",
+    "still",
+    "yet",
+    "so",
+    "then",
+    "what",
+    "who",
+    "why",
+    "how",
+    "earlier",
+    "later",
 }
 
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)(?=[\"“‘'«(\[]?[A-Z0-9À-Ý])")
@@ -91,7 +195,7 @@ def _lines_as_paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int,
     for m in re.finditer(r"\n", text[start:end]):
         nl = start + m.start()
         line = text[seg_start:nl].rstrip()
-        if line and (line[-1] in ".!?\"”:" or len(line) < 60):
+        if line and (line[-1] in '.!?"”:' or len(line) < 60):
             yield seg_start, nl
             seg_start = nl + 1
     yield seg_start, end
@@ -198,14 +302,65 @@ def _is_attribution_after_quote(closing: str, chunk: str, pos: int) -> bool:
 
 
 _NOT_NAMES = {
-    "The", "A", "An", "In", "On", "At", "But", "And", "It", "This", "That", "These", "Those", "They", "We",
-    "I", "You", "There", "Since", "While", "When", "After", "Before", "If", "Officials", "Police", "Here",
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
-    "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
-    "Earlier", "Later", "Yesterday", "Today", "Also", "Then", "Meanwhile", "However",
+    "The",
+    "A",
+    "An",
+    "In",
+    "On",
+    "At",
+    "But",
+    "And",
+    "It",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "They",
+    "We",
+    "I",
+    "You",
+    "There",
+    "Since",
+    "While",
+    "When",
+    "After",
+    "Before",
+    "If",
+    "Officials",
+    "Police",
+    "Here",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Earlier",
+    "Later",
+    "Yesterday",
+    "Today",
+    "Also",
+    "Then",
+    "Meanwhile",
+    "However",
 }
 _FULL_NAME = re.compile(r"\b(?:[A-Z][a-z’'-]+\s+){1,2}([A-Z][a-z’'-]{2,})\b")
-_PERSON_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|President|Prime Minister|Minister|Senator|Governor|Judge|Chancellor|King|Queen|General|Coach)\.?\s+(?:[A-Z][\w’'-]+\s+)?([A-Z][\w’'-]+)")
+_PERSON_TITLE = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|President|Prime Minister|Minister|Senator|Governor|Judge|Chancellor|King|Queen|General|Coach)\.?\s+(?:[A-Z][\w’'-]+\s+)?([A-Z][\w’'-]+)"
+)
 
 
 def _clean_name(who: str) -> str | None:
@@ -294,8 +449,23 @@ _CREDIT = re.compile(
 # is far cheaper than the case-insensitive scans, which then run only where one of them occurs.
 # (Non-ASCII text always gets the full scan: case-insensitive matching knows letters such as "ſ".)
 _FOOTER_WORDS = (
-    "sign", "subscri", "newsletter", "daily email", "follow us", "all rights reserved", "cookie", "click here", "read more",
-    "advertisement", "privacy policy", "terms of", "share this", "copyright", "download", "related:", "top news outlets",
+    "sign",
+    "subscri",
+    "newsletter",
+    "daily email",
+    "follow us",
+    "all rights reserved",
+    "cookie",
+    "click here",
+    "read more",
+    "advertisement",
+    "privacy policy",
+    "terms of",
+    "share this",
+    "copyright",
+    "download",
+    "related:",
+    "top news outlets",
 )
 _CREDIT_WORDS = (")", "photo", "image", "picture", "credit")
 
@@ -336,7 +506,7 @@ def mark_boilerplate(sentences: list[Sentence]) -> None:
     order = sorted(paras)
     for k, p in enumerate(order[1:], start=1):
         joined = " ".join(x.text for x in paras[p])
-        if order[k - 1] in flagged and len(joined) < 40 and joined[-1:] not in ".!?\"”":
+        if order[k - 1] in flagged and len(joined) < 40 and joined[-1:] not in '.!?"”':
             flagged.add(p)
     for p in flagged:
         for s in paras[p]:

@@ -54,9 +54,7 @@ def cross_validate(cfg: Config, folds: int = 5, on_fold: Callable[[int], None] |
         "data": data.source,
         "macro_f1": agg([s["macro_f1"] for s in scores]),
         "micro_f1": agg([s["micro_f1"] for s in scores]),
-        "per_label": {
-            lab: {m: agg([s["per_label"][lab][m] for s in scores]) for m in ("precision", "recall", "f1")} for lab in cfg.labels
-        },
+        "per_label": {lab: {m: agg([s["per_label"][lab][m] for s in scores]) for m in ("precision", "recall", "f1")} for lab in cfg.labels},
         "per_fold": [{"macro_f1": s["macro_f1"], "micro_f1": s["micro_f1"]} for s in scores],
     }
 
@@ -77,7 +75,9 @@ def _space(grid: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(spec, dict):
             dist, low, high = spec.get("dist"), spec.get("low"), spec.get("high")
             if dist not in _DISTS or not isinstance(low, (int, float)) or not isinstance(high, (int, float)) or low >= high:
-                raise StanceError(f"config key 'tune.grid.{key}': expected {{dist = {'|'.join(_DISTS)}, low = ..., high = ...}} with low < high")
+                raise StanceError(
+                    f"config key 'tune.grid.{key}': expected {{dist = {'|'.join(_DISTS)}, low = ..., high = ...}} with low < high"
+                )
             if dist == "uniform":
                 space[key] = stats.uniform(low, high - low)
             elif dist == "loguniform":
@@ -95,12 +95,14 @@ def grid_candidates(grid: dict[str, Any], n_iter: int = 0, seed: int = 0) -> lis
     """Candidates from [tune.grid]: the full grid, or ``n_iter`` samples (scikit-learn's
     ParameterGrid / ParameterSampler)."""
     if not grid:
-        raise StanceError("config has no [tune] grid; add e.g. [tune.grid] \"model.C\" = [0.5, 1, 4]")
+        raise StanceError('config has no [tune] grid; add e.g. [tune.grid] "model.C" = [0.5, 1, 4]')
     from sklearn.model_selection import ParameterGrid, ParameterSampler
 
     space = _space(grid)
     if n_iter > 0:
-        return [{k: (v.item() if hasattr(v, "item") else v) for k, v in p.items()} for p in ParameterSampler(space, n_iter, random_state=seed)]
+        return [
+            {k: (v.item() if hasattr(v, "item") else v) for k, v in p.items()} for p in ParameterSampler(space, n_iter, random_state=seed)
+        ]
     if any(not isinstance(v, list) for v in space.values()):
         raise StanceError("config key 'tune.n_iter': distributions need random search; set tune.n_iter > 0")
     return list(ParameterGrid(space))
@@ -173,5 +175,3 @@ def to_toml(d: dict[str, Any]) -> str:
         for k, v in sub:
             lines += ["", f"[{name}.{k}]"] + [f"{json.dumps(kk)} = {val(vv)}" for kk, vv in v.items()]
     return "\n".join(lines) + "\n"
-
-

@@ -82,9 +82,9 @@ def tiny_config(tmp_path: Path, tiny_data: dict[str, Path]) -> Path:
         f"""labels = ["blame", "threat", "denial"]
 seed = 1
 [data]
-train = "{tiny_data['train']}"
-dev = "{tiny_data['dev']}"
-test = "{tiny_data['test']}"
+train = "{tiny_data["train"]}"
+dev = "{tiny_data["dev"]}"
+test = "{tiny_data["test"]}"
 [features]
 word_ngrams = [1, 2]
 constructions = true

@@ -107,8 +107,10 @@ def test_seed_article_smoke(default_model: Path) -> None:
     assert footer and captions and all(r["boilerplate"] for r in footer + captions)
 
 
-@pytest.mark.xfail(strict=False, reason="known miss of every recipe measured, see docs/recipes.md: the compound quote "
-                   "scores below the blame and denial thresholds")
+@pytest.mark.xfail(
+    strict=False,
+    reason="known miss of every recipe measured, see docs/recipes.md: the compound quote scores below the blame and denial thresholds",
+)
 def test_seed_article_compound_blame_and_denial(default_model: Path) -> None:
     compound = _labels_of(_seed_records(default_model), "the Ukrainian authorities provoked this operation")
     assert "blame" in compound and "denial" in compound
@@ -176,7 +178,9 @@ def test_cv_tune_and_html_report(tiny_config: Path, tiny_data: dict[str, Path], 
     r = invoke("cv", "--config", tiny_config, "--folds", "2", "--out", tmp_path / "cv.json")
     assert r.exit_code == 0, r.output
     assert "macro-F1" in r.output and json.loads((tmp_path / "cv.json").read_text())["folds"] == 2
-    r = invoke("tune", "--config", tiny_config, "--set", 'tune.grid={"model.C"=[0.5, 2.0]}', "--set", "tune.folds=2", "--out", tmp_path / "tuned")
+    r = invoke(
+        "tune", "--config", tiny_config, "--set", 'tune.grid={"model.C"=[0.5, 2.0]}', "--set", "tune.folds=2", "--out", tmp_path / "tuned"
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "tuned" / "best.toml").exists() and (tmp_path / "tuned" / "report.json").exists()
     r = invoke("train", "--config", tmp_path / "tuned" / "best.toml", "--out", tmp_path / "m")

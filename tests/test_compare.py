@@ -11,8 +11,16 @@ def _report(Y: np.ndarray, P: np.ndarray, sha: str = "abc") -> dict:
     labels = ["a", "b"]
     from stance.evaluate import build_report
 
-    return build_report([f"t{i}" for i in range(len(Y))], Y, P.astype(float), np.array([0.5, 0.5]), labels,
-                        {"path": "x", "sha256": sha, "n": len(Y)}, {"path": "m"}, n_boot=0)
+    return build_report(
+        [f"t{i}" for i in range(len(Y))],
+        Y,
+        P.astype(float),
+        np.array([0.5, 0.5]),
+        labels,
+        {"path": "x", "sha256": sha, "n": len(Y)},
+        {"path": "m"},
+        n_boot=0,
+    )
 
 
 def test_identical_predictions_give_zero_and_p_one() -> None:

@@ -36,10 +36,16 @@ def test_report_renders() -> None:
     rng = np.random.default_rng(1)
     Y = rng.integers(0, 2, (50, 2)).astype(np.uint8)
     P = rng.random((50, 2))
-    rep = build_report([f"sentence {i}" for i in range(50)], Y, P, np.array([0.5, 0.5]), ["blame", "threat"],
-                       {"path": "d.jsonl", "sha256": "0" * 64, "n": 50},
-                       {"path": "m", "model_sha256": "1" * 64, "thresholds": {"blame": 0.5, "threat": 0.5}, "config": {}, "versions": {}},
-                       n_boot=50)
+    rep = build_report(
+        [f"sentence {i}" for i in range(50)],
+        Y,
+        P,
+        np.array([0.5, 0.5]),
+        ["blame", "threat"],
+        {"path": "d.jsonl", "sha256": "0" * 64, "n": 50},
+        {"path": "m", "model_sha256": "1" * 64, "thresholds": {"blame": 0.5, "threat": 0.5}, "config": {}, "versions": {}},
+        n_boot=50,
+    )
     assert rep["schema_version"] == 1 and len(rep["predictions"]) == 50
     assert rep["errors"]["blame"]["false_positives"] or rep["errors"]["blame"]["false_negatives"]
     md = evaluation_markdown(rep)

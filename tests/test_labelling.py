@@ -48,9 +48,7 @@ OTHERS = [
     "Shares in the bank fell 4 percent after the report was published on Tuesday.",
 ]
 BOILERPLATE_ARTICLE = (
-    "The council said the ferry would stop running in winter.\n\n"
-    "(Photo: Reuters/Jane Doe)\n\n"
-    "Sign up for our daily newsletter."
+    "The council said the ferry would stop running in winter.\n\n(Photo: Reuters/Jane Doe)\n\nSign up for our daily newsletter."
 )
 
 
@@ -184,8 +182,15 @@ ROWS = [
     {"text": "The company denied any wrongdoing.", "labels": ["denial"], "source": "t"},
     {"text": "It is not a coup; the president's rivals staged this chaos.", "labels": ["denial", "blame"], "source": "t"},
     {"text": "Shares rose 3 percent.", "labels": [], "source": "t"},
-    {"text": "We will see what happens.", "labels": [], "suggested": ["threat"], "scores": {"threat": 0.4}, "uncertainty": 0.8,
-     "article": "a", "sentence": 3},
+    {
+        "text": "We will see what happens.",
+        "labels": [],
+        "suggested": ["threat"],
+        "scores": {"threat": 0.4},
+        "uncertainty": 0.8,
+        "article": "a",
+        "sentence": 3,
+    },
 ]
 
 
@@ -208,7 +213,10 @@ def test_label_studio_export_from_the_tool() -> None:
             "data": {"text": "They started it.", "article": "x"},
             "annotations": [
                 {"was_cancelled": True, "result": [{**choice, "value": {"choices": ["threat"]}}]},
-                {"ground_truth": True, "result": [{**choice, "value": {"choices": ["blame"]}}, {"type": "textarea", "value": {"text": ["ok"]}}]},
+                {
+                    "ground_truth": True,
+                    "result": [{**choice, "value": {"choices": ["blame"]}}, {"type": "textarea", "value": {"text": ["ok"]}}],
+                },
                 {"result": [{**choice, "value": {"choices": ["denial"]}}]},
             ],
         }
@@ -285,10 +293,13 @@ def test_merge_adds_skips_and_refuses_conflicts() -> None:
     assert rows[1]["labels"] == [] and rows[2] == {"text": "They will pay.", "labels": ["threat"], "article": "a"}
     assert merge(BASE, new, "theirs")[0][1]["labels"] == ["blame"]
     assert merge(BASE, [{"text": "The company denied any wrongdoing!", "labels": ["blame"]}], "union")[0][2]["labels"] == ["blame"]
-    assert merge(BASE, [{"text": "THE COMPANY DENIED ANY WRONGDOING.", "labels": ["blame"]}], "union")[0][0]["labels"] == ["denial", "blame"]
+    assert merge(BASE, [{"text": "THE COMPANY DENIED ANY WRONGDOING.", "labels": ["blame"]}], "union")[0][0]["labels"] == [
+        "denial",
+        "blame",
+    ]
     with pytest.raises(StanceError, match="unlabelled suggestions"):
         merge(BASE, [{"text": "Untouched.", "labels": [], "suggested": ["blame"]}])
-    assert normalise_text("It’s  “fine”") == normalise_text("it's \"FINE\"")
+    assert normalise_text("It’s  “fine”") == normalise_text('it\'s "FINE"')
 
 
 def test_merge_files_writes_atomically(tmp_path: Path) -> None:

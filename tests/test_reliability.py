@@ -67,7 +67,7 @@ def config(tmp: Path, train_path: Path, dev_path: Path | None = None, extra: str
     dev = f'dev = "{dev_path}"\n' if dev_path else ""
     cfg.write_text(
         f'labels = ["blame", "threat", "denial"]\nseed = 1\n[data]\ntrain = "{train_path}"\n{dev}'
-        f'[features]\nword_ngrams = [1, 2]\nconstructions = true\n{extra}',
+        f"[features]\nword_ngrams = [1, 2]\nconstructions = true\n{extra}",
         encoding="utf-8",
     )
     return cfg
@@ -141,7 +141,11 @@ def _data_cases(tmp: Path) -> list[tuple[Path, tuple[str, ...]]]:
     add("binary.jsonl", b"PK\x03\x04\x00\x00binary", "binary.jsonl: binary file, not text")
     add("binary.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary.csv: binary file, not text")
     add("header.csv", "text,labels\n", "header.csv: no records: the file has a header line but no rows")
-    add("fields.csv", "text,labels\nA.,blame\nB, unquoted comma.,threat\n", "fields.csv:3: malformed CSV: 3 fields where the header (line 1) has 2")
+    add(
+        "fields.csv",
+        "text,labels\nA.,blame\nB, unquoted comma.,threat\n",
+        "fields.csv:3: malformed CSV: 3 fields where the header (line 1) has 2",
+    )
     add("fewer.tsv", "text\tlabels\nA.\tblame\nB.\n", "fewer.tsv:3: malformed CSV: 1 fields where the header")
     add("quote.csv", 'text,labels\nA.,blame\n"B, never closed.,threat\nC.,\n', "quote.csv:3: malformed CSV: a quoted field is never closed")
     add("after-quote.csv", 'text,labels\nA.,blame\n"B\non two lines.",threat\nC.,denial,x\n', "after-quote.csv:5: malformed CSV")
@@ -150,7 +154,7 @@ def _data_cases(tmp: Path) -> list[tuple[Path, tuple[str, ...]]]:
     add("bad.jsonl", '{"text": "A.", "labels": []}\n{"text": broken\n', "bad.jsonl:2: malformed JSON")
     add("notobject.jsonl", '{"text": "A.", "labels": []}\n[1, 2]\n', "notobject.jsonl:2: expected a JSON object, got list")
     add("notext.csv", "sentence,labels\nA.,blame\n", "notext.csv:2: missing text field 'text'")
-    add("notext.jsonl", '{"txt": "A.", "labels": []}\n', 'notext.jsonl:1: missing text field \'text\' (did you mean "txt"?)')
+    add("notext.jsonl", '{"txt": "A.", "labels": []}\n', "notext.jsonl:1: missing text field 'text' (did you mean \"txt\"?)")
     add("emptytext.csv", 'text,labels\nA.,blame\n"",threat\n', "emptytext.csv:3: 'text' must be a non-empty string")
     add("nolabels.csv", "text,tags\nA.,blame\n", "nolabels.csv: no 'labels' column and no 0/1 column per label")
     add("label.csv", "text,labels\nA.,blame\nB.,threat;blmae\n", "label.csv:3: unknown label 'blmae'", 'did you mean "blame"?')
@@ -183,11 +187,21 @@ def test_training_problems_are_one_line_errors(tmp_path: Path, tiny_cfg: Path) -
     every = jsonl(tmp_path / "every.jsonl", [(t, ["blame", "threat", "denial"]) for t, _ in TINY])
     out = tmp_path / "m"
     cases = [
-        (config(tmp_path, few, full, name="1.toml"), "few.jsonl: label 'threat' has 1 example(s) in the training split; at least 3 are needed"),
+        (
+            config(tmp_path, few, full, name="1.toml"),
+            "few.jsonl: label 'threat' has 1 example(s) in the training split; at least 3 are needed",
+        ),
         (config(tmp_path, every, full, name="2.toml"), "every.jsonl: label 'blame' is on every record"),
         (config(tmp_path, full, no_denial_dev, name="3.toml"), "dev.jsonl: label 'denial' has no example in the dev split"),
-        (config(tmp_path, full, full, "[model]\nkind = \"linear_svm\"\ncalibration_folds = 9\n", name="4.toml"), "all.jsonl: label 'blame' has 7 example(s) in the training split; at least 9 are needed"),
-        (config(tmp_path, full, full, "min_df = 1000\n", name="5.toml"), "all.jsonl: no n-gram features left to learn from", "features.min_df"),
+        (
+            config(tmp_path, full, full, '[model]\nkind = "linear_svm"\ncalibration_folds = 9\n', name="4.toml"),
+            "all.jsonl: label 'blame' has 7 example(s) in the training split; at least 9 are needed",
+        ),
+        (
+            config(tmp_path, full, full, "min_df = 1000\n", name="5.toml"),
+            "all.jsonl: no n-gram features left to learn from",
+            "features.min_df",
+        ),
     ]
     for cfg, *fragments in cases:
         assert_one_line_error(cli("train", "--config", cfg, "--out", out), *fragments)
@@ -793,11 +807,26 @@ def test_skops_refuses_functions_hidden_in_a_real_model(tiny_model: Path, tmp_pa
 def test_skops_trust_rules() -> None:
     from stance.artifact import _trusted_library_class
 
-    for name in ("sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration", "numpy.ndarray",
-                 "numpy.dtypes.Float64DType", "scipy.sparse._csr.csr_matrix"):
+    for name in (
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
+        "numpy.ndarray",
+        "numpy.dtypes.Float64DType",
+        "scipy.sparse._csr.csr_matrix",
+    ):
         assert _trusted_library_class(name), name
-    for name in ("sklearn.utils.check_array", "numpy.load", "os.system", "builtins.eval", "numpy.f2py.__main__.main",
-                 "sklearn.nonexistent.Thing", "sklearnx.Thing", "numpy", "tests.test_reliability.Evil", "numpy.ndarray.tofile"):
+    for name in (
+        "sklearn.utils.check_array",
+        "numpy.load",
+        "os.system",
+        "builtins.eval",
+        "numpy.f2py.__main__.main",
+        "sklearn.nonexistent.Thing",
+        "sklearnx.Thing",
+        "numpy",
+        "tests.test_reliability.Evil",
+        "numpy.ndarray.tofile",
+    ):
         assert not _trusted_library_class(name), name
     for name in artifact.STANCE_TYPES:  # every name on the list exists
         module, _, attr = name.rpartition(".")
@@ -841,22 +870,37 @@ def test_training_is_reproducible_across_processes(tiny_cfg: Path, tmp_path: Pat
     """Another interpreter with another string-hash seed trains the same model."""
     train(load_config(tiny_cfg), tmp_path / "here")
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "stance", "train", "--config", str(tiny_cfg), "--out", str(tmp_path / "there")],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "stance", "train", "--config", str(tiny_cfg), "--out", str(tmp_path / "there")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     here, there = read_manifest(tmp_path / "here"), read_manifest(tmp_path / "there")
     assert here["thresholds"] == there["thresholds"]
     texts = [t for t, _ in TINY]
-    assert load_model(tmp_path / "here")[0].predict_proba(texts).tobytes() == load_model(tmp_path / "there")[0].predict_proba(texts).tobytes()
+    assert (
+        load_model(tmp_path / "here")[0].predict_proba(texts).tobytes() == load_model(tmp_path / "there")[0].predict_proba(texts).tobytes()
+    )
 
 
 # =============================================================================================
 # Arbitrary bytes as articles
 
 
-@settings(max_examples=int(os.environ.get("STANCE_FUZZ_EXAMPLES", "80")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(data=st.one_of(st.binary(max_size=400), st.text(max_size=300).map(lambda s: s.encode("utf-8", "surrogatepass"))),
-       suffix=st.sampled_from([".txt", ".jsonl", ".md"]), in_folder=st.booleans())
+@settings(
+    max_examples=int(os.environ.get("STANCE_FUZZ_EXAMPLES", "80")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=st.one_of(st.binary(max_size=400), st.text(max_size=300).map(lambda s: s.encode("utf-8", "surrogatepass"))),
+    suffix=st.sampled_from([".txt", ".jsonl", ".md"]),
+    in_folder=st.booleans(),
+)
 def test_arbitrary_bytes_never_crash_score(tiny_model: Path, data: bytes, suffix: str, in_folder: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
@@ -880,8 +924,10 @@ def test_arbitrary_bytes_never_crash_score(tiny_model: Path, data: bytes, suffix
         assert [p.name for p in Path(tmp).iterdir() if p.name.endswith(".tmp")] == []
 
 
-@pytest.mark.parametrize("name, data", [("page.html", b"<p>Hi</p><![ x ["), ("big.jsonl", b'{"text": "a", "n": ' + b"1" * 5000 + b"}"),
-                                        ("deep.jsonl", b"[" * 100_000)])
+@pytest.mark.parametrize(
+    "name, data",
+    [("page.html", b"<p>Hi</p><![ x ["), ("big.jsonl", b'{"text": "a", "n": ' + b"1" * 5000 + b"}"), ("deep.jsonl", b"[" * 100_000)],
+)
 def test_score_malformed_markup_and_json_are_one_line_errors(tiny_model: Path, tmp_path: Path, name: str, data: bytes) -> None:
     (tmp_path / name).write_bytes(data)
     result = cli("score", tiny_model, tmp_path / name, "--out", tmp_path / "out.jsonl")

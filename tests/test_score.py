@@ -178,8 +178,9 @@ def test_seed_speaker_breakdown(default_model: Path, tmp_path: Path) -> None:
     assert speakers["Lukashenko"]["counts"]["threat"] == row["by_speaker"]["Lukashenko"]["threat"]
     assert "(unattributed)" in speakers
     rows = _read_jsonl(out)
-    assert sum("threat" in r["labels"] for r in rows if r["speaker"] == "Lukashenko" and not r["boilerplate"]) == (
-        row["by_speaker"]["Lukashenko"]["threat"]
+    assert (
+        sum("threat" in r["labels"] for r in rows if r["speaker"] == "Lukashenko" and not r["boilerplate"])
+        == (row["by_speaker"]["Lukashenko"]["threat"])
     )
     for r in rows:
         assert set(r["evidence"]) == set(r["labels"])  # evidence for each predicted label, and only those
@@ -250,9 +251,7 @@ def test_evidence_vocabulary_map_matches_reanalysis(default_model: Path) -> None
         assert fast[int(i)] == {model.labels_[j]: full[model.labels_[j]] for j in np.flatnonzero(Yhat[i])}
 
 
-@pytest.mark.parametrize(
-    "overrides", [["features.char_ngrams=[2, 4]"], ["features.stem_ngrams=[1, 2]"], ['features.kind="hashing"']]
-)
+@pytest.mark.parametrize("overrides", [["features.char_ngrams=[2, 4]"], ["features.stem_ngrams=[1, 2]"], ['features.kind="hashing"']])
 def test_evidence_other_feature_kinds(tiny_config: Path, tmp_path: Path, overrides: list[str]) -> None:
     """Character and stem n-grams use the vocabulary map (terms shared between parts are added up);
     hashed n-grams cannot be mapped back and are re-analysed."""
@@ -311,14 +310,21 @@ def test_html_renders_in_headless_chromium(default_model: Path, tmp_path: Path) 
     page = tmp_path / "scores.html"
     run_scoring(str(default_model), [str(SEED_ARTICLE)], str(page), fmt="html")
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
     ]
     shot = tmp_path / "page.png"
     try:
         dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=90)
-        png = subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
-                             capture_output=True, timeout=90)
+        png = subprocess.run(
+            [browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=90
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         pytest.skip(f"{browser} could not run headless here: {exc}")
     if dom.returncode != 0 or "<html" not in dom.stdout:

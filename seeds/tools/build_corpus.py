@@ -120,7 +120,13 @@ def main() -> None:
         rows = [r for r in records if split_of[r["doc"]] == name]
         with open(out / f"{name}.jsonl", "w", encoding="utf-8") as fh:
             for r in rows:
-                fh.write(json.dumps({"text": r["text"], "labels": r["labels"], "source": r["source"], "doc": r["doc"], "context": r["context"]}, ensure_ascii=False) + "\n")
+                fh.write(
+                    json.dumps(
+                        {"text": r["text"], "labels": r["labels"], "source": r["source"], "doc": r["doc"], "context": r["context"]},
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         c = Counter(lab for r in rows for lab in r["labels"])
         stats[name] = {
             "sentences": len(rows),

@@ -96,7 +96,10 @@ def main() -> None:
     if not args.adjudicated:
         with open(args.out / "disagreements.jsonl", "w", encoding="utf-8") as fh:
             for r in disagree:
-                fh.write(json.dumps({"id": r["id"], "context": r["context"], "text": r["text"], "pass_a": a[r["id"]], "pass_b": b[r["id"]]}) + "\n")
+                fh.write(
+                    json.dumps({"id": r["id"], "context": r["context"], "text": r["text"], "pass_a": a[r["id"]], "pass_b": b[r["id"]]})
+                    + "\n"
+                )
         print(f"wrote {args.out / 'disagreements.jsonl'}; adjudicate, then run again with --adjudicated", file=sys.stderr)
         return
     adjudicated = read_pass_file(args.adjudicated)
@@ -110,7 +113,12 @@ def main() -> None:
             rid = r["id"]
             agreed = a[rid] == b[rid]
             final[rid] = a[rid] if agreed else adjudicated[rid]
-            fh.write(json.dumps({"id": rid, "pass_a": list(a[rid]), "pass_b": list(b[rid]), "final": list(final[rid]), "adjudicated": not agreed}) + "\n")
+            fh.write(
+                json.dumps(
+                    {"id": rid, "pass_a": list(a[rid]), "pass_b": list(b[rid]), "final": list(final[rid]), "adjudicated": not agreed}
+                )
+                + "\n"
+            )
 
     where = assign_splits(labelled, args.seed)
     keep = ("id", "text", "labels", "context", "source", "doc", "date", "url", "licence", "section", "stratum")
@@ -136,7 +144,6 @@ def main() -> None:
             f"| {split} | {c['sentences']} | {docs} | {c['blame']} | {c['threat']} | {c['denial']} | {c['none']} ({c['none'] / c['sentences']:.0%}) | {c['multi']} |",
             file=sys.stderr,
         )
-
 
 
 if __name__ == "__main__":

@@ -34,5 +34,7 @@ for src, rows in sorted(by.items()):
     print(f"| {src} | {len(rows)} | {c['blame']} | {c['threat']} | {c['denial']} | {sum(not r['labels'] for r in rows)} |")
 words = [len(r["text"].split()) for r in allrows]
 print()
-print(f"Sentence length: median {statistics.median(words):.0f} words; {100 * sum(w > 25 for w in words) / len(words):.0f}% over 25 words; "
-      f"{sum(w >= 40 for w in words)} of 40 words or more.")
+print(
+    f"Sentence length: median {statistics.median(words):.0f} words; {100 * sum(w > 25 for w in words) / len(words):.0f}% over 25 words; "
+    f"{sum(w >= 40 for w in words)} of 40 words or more."
+)

@@ -74,7 +74,15 @@ def _sentences_of(text: str) -> list[str]:
 
 def whb_documents(root: Path) -> list[dict]:
     docs = []
-    for section in ("press-briefings", "speeches-remarks", "statements-releases", "articles", "briefings-statements", "remarks", "releases"):
+    for section in (
+        "press-briefings",
+        "speeches-remarks",
+        "statements-releases",
+        "articles",
+        "briefings-statements",
+        "remarks",
+        "releases",
+    ):
         for path in sorted((root / section).rglob("*.md")):
             meta, body = _front_matter(path.read_text(encoding="utf-8", errors="replace"))
             sentences: list[str] = []
