@@ -42,7 +42,9 @@ def test_shipped_configs_load(path: Path) -> None:
     assert isinstance(cfg, Config)
     assert cfg.labels == ["blame", "threat", "denial"]
     assert cfg.seed == 13
-    assert cfg.data.train == "seeds/corpus/train.jsonl"
+    # every shipped recipe trains on written and real text and tunes thresholds on real text
+    assert cfg.data.train == ["seeds/corpus/train.jsonl", "seeds/real/train.jsonl"]
+    assert cfg.data.dev == "seeds/real/dev.jsonl" and cfg.data.test == "seeds/real/test.jsonl"
     assert isinstance(cfg.model.C, float)
 
 
@@ -53,7 +55,7 @@ def test_default_config_values() -> None:
     assert cfg.features.constructions is False
     assert cfg.tune.grid == {"model.C": [4.0, 8.0, 16.0, 32.0]}
     assert cfg.thresholds.strategy == "dev" and cfg.thresholds.none_rate == 0.0
-    assert cfg.data.dev == "seeds/corpus/dev.jsonl"
+    assert cfg.features.stem_ngrams == [1, 2]
 
 
 def test_other_configs_values() -> None:
@@ -177,7 +179,7 @@ def test_overrides(tmp_path: Path) -> None:
     assert cfg.data.train == "x.jsonl"
     assert cfg.features.word_ngrams == [1, 3]
     # the rest of the file is kept
-    assert cfg.model.kind == "logreg" and cfg.data.dev == "seeds/corpus/dev.jsonl"
+    assert cfg.model.kind == "logreg" and cfg.data.dev == "seeds/real/dev.jsonl"
 
 
 def test_overrides_on_empty_file_create_sections(tmp_path: Path) -> None:
