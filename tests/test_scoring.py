@@ -1,0 +1,93 @@
+"""stance.scoring: sentence records from a model, streaming memory, and the seed article's smoke test."""
+
+from __future__ import annotations
+
+import random
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from stance.articles import Article
+from stance.artifact import load_model, load_model_cached
+from stance.fileio import jsonl_lines
+from stance.scoring import score_stream, score_texts
+from tests.conftest import (
+    SEED_ARTICLE,
+    corpus_sentences,
+)
+
+
+def _seed_records(default_model: Path) -> list[dict]:
+    from stance.articles import Article
+    from stance.scoring import score_texts
+
+    model, _ = load_model(default_model)
+    (records,) = score_texts(model, [Article("seed", SEED_ARTICLE.read_text(encoding="utf-8"))])
+    return records
+
+
+def _labels_of(records: list[dict], fragment: str) -> list[str]:
+    (row,) = [r for r in records if fragment in r["text"]]
+    return row["labels"]
+
+
+def test_seed_article_smoke(default_model: Path) -> None:
+    """The product's smoke test: the clear cases of the seed article, as a careful reader labels them."""
+    records = _seed_records(default_model)
+    assert "threat" in _labels_of(records, "the answer will be immediate")
+    assert "threat" in _labels_of(records, "unless you commit aggression on Belarus")
+    assert "denial" in _labels_of(records, "There was no invasion")
+    assert "blame" in _labels_of(records, "blamed Ukraine for provoking")
+    assert _labels_of(records, "Those troops were repulsed") == []
+    for r in records:
+        if r["boilerplate"]:
+            assert r["labels"] == []
+    footer = [r for r in records if "Sign up" in r["text"] or "Sign Up" in r["text"]]
+    captions = [r for r in records if "gestures while giving a speech" in r["text"]]
+    assert footer and captions and all(r["boilerplate"] for r in footer + captions)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="known miss of every recipe measured, see docs/recipes.md: the compound quote scores below the blame and denial thresholds",
+)
+def test_seed_article_compound_blame_and_denial(default_model: Path) -> None:
+    compound = _labels_of(_seed_records(default_model), "the Ukrainian authorities provoked this operation")
+    assert "blame" in compound and "denial" in compound
+
+
+def test_memory_stays_flat_over_many_articles(default_model: Path) -> None:
+    """Scoring a generator of 2,000 small articles holds one chunk at a time: the traced peak is no
+    higher than for 400 articles, and a small fraction of what holding every output line would take."""
+    rng = random.Random(5)
+    pool = corpus_sentences(2000, seed=4)
+
+    def articles(n: int):  # noqa: ANN202
+        for i in range(n):
+            yield Article(f"a{i}", " ".join(rng.choice(pool) for _ in range(5)))
+
+    def peak_and_output(n: int) -> tuple[int, int]:
+        total = 0
+        tracemalloc.start()
+        try:
+            for _article, records in score_stream(str(default_model), articles(n)):
+                total += len(jsonl_lines(records))
+            return tracemalloc.get_traced_memory()[1], total
+        finally:
+            tracemalloc.stop()
+
+    for _ in score_stream(str(default_model), articles(20)):  # load the model and warm the caches first
+        pass
+    small, _ = peak_and_output(400)
+    peak, total = peak_and_output(2000)
+    assert total > 3_000_000
+    assert peak < 1.5 * small + 100_000, (small, peak)
+    assert peak < total / 5, (peak, total)
+
+
+def test_score_texts_empty_and_whitespace_articles(default_model: Path) -> None:
+    model = load_model_cached(str(default_model))
+    assert score_texts(model, [Article("a", ""), Article("b", "  \n\n ")]) == [[], []]
+    out = score_texts(model, [Article("a", ""), Article("b", "They started this war.")], evidence=0)
+    assert out[0] == [] and len(out[1]) == 1 and "evidence" not in out[1][0]
