@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__version__ = "0.1.0"
+from stance.version import __version__
+
 __all__ = ["load", "score", "to_frame", "__version__"]
 
 

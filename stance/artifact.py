@@ -27,9 +27,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from stance import __version__
 from stance.errors import StanceError
 from stance.fileio import atomic_write, sha256_file, write_json, write_text
+from stance.version import __version__
 
 MANIFEST = "manifest.json"
 INCOMPLETE = ".incomplete"

@@ -178,22 +178,9 @@ def compare_reports(reports: Sequence[dict[str, Any]], names: Sequence[str], n_r
     return result
 
 
-def compare_files(
-    paths: Sequence[str | Path],
-    n_resamples: int = 2000,
-    seed: int = 0,
-    *,
-    out: str | Path | None = None,
-    markdown: str | Path | None = None,
-    html: str | Path | None = None,
-) -> dict[str, Any]:
-    """:func:`compare_reports` on report files, named by file stem; writes the comparison as JSON
-    (``out``), Markdown and HTML where asked."""
+def compare_files(paths: Sequence[str | Path], n_resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """:func:`compare_reports` on report files, each run named by its file's stem (write the result
+    with :func:`stance.render.files.write_report`)."""
     reports = [load_report(p) for p in paths]
     names = [Path(p).stem if Path(p).stem not in [Path(q).stem for q in paths if q != p] else str(p) for p in paths]
-    result = compare_reports(reports, names, n_resamples=n_resamples, seed=seed)
-    if out or markdown or html:
-        from stance.render.files import write_report
-
-        write_report(result, out, markdown, html, kind="comparison")
-    return result
+    return compare_reports(reports, names, n_resamples=n_resamples, seed=seed)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -79,13 +78,9 @@ def evaluate(
     n_boot: int = 1000,
     text_field: str | None = None,
     labels_field: str | None = None,
-    *,
-    out: str | Path | None = None,
-    markdown: str | Path | None = None,
-    html: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a saved model on a labelled file; returns the report dict and writes it as JSON
-    (``out``), Markdown and HTML where asked. ``threshold`` decides with one value for every label
+    """Evaluate a saved model on a labelled file; returns the report dict (write it with
+    :func:`stance.render.files.write_report`). ``threshold`` decides with one value for every label
     instead of the model's own thresholds."""
     import dataclasses
 
@@ -119,9 +114,4 @@ def evaluate(
     }
     data_info = {"path": str(data), "sha256": ds.sha256, "n": len(ds)}
     seed = int(manifest.get("config", {}).get("seed", 0))
-    report = build_report(ds.texts, ds.Y, P, Yhat, labels, thresholds, data_info, model_info, n_boot=n_boot, seed=seed)
-    if out or markdown or html:
-        from stance.render.files import write_report
-
-        write_report(report, out, markdown, html, kind="evaluation")
-    return report
+    return build_report(ds.texts, ds.Y, P, Yhat, labels, thresholds, data_info, model_info, n_boot=n_boot, seed=seed)

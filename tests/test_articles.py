@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stance.articles import Article, SkippedInputWarning, iter_articles
+from stance.articles import Article, SkippedInputWarning, as_articles, iter_articles
 from stance.artifact import load_model
 from stance.batch import run_scoring
 from stance.errors import StanceError
@@ -197,3 +197,10 @@ def test_score_malformed_markup_and_json_are_one_line_errors(tiny_model: Path, t
     (tmp_path / name).write_bytes(data)
     result = cli("score", tiny_model, tmp_path / name, "--out", tmp_path / "out.jsonl")
     assert result.exit_code in (0, 1), result.output
+
+
+def test_as_articles_from_a_notebook() -> None:
+    got = list(as_articles(["First.", Article("b", "Second."), {"id": 7, "text": "Third."}, {"text": "Fourth."}, ("e", "Fifth.")]))
+    assert [(a.id, a.text) for a in got] == [("0", "First."), ("b", "Second."), ("7", "Third."), ("3", "Fourth."), ("e", "Fifth.")]
+    with pytest.raises(StanceError, match="article 1: expected a string"):
+        list(as_articles(["ok", None]))

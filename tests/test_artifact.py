@@ -340,3 +340,21 @@ def test_skops_without_skops_installed_is_one_line(tiny_cfg: Path, tmp_path: Pat
     monkeypatch.setitem(sys.modules, "skops.io", None)
     assert_one_line_error(cli("train", "--config", tiny_cfg, "--out", tmp_path / "m", "--format", "skops"), "pip install 'stance[skops]'")
     assert not (tmp_path / "m").exists()
+
+
+def test_manifest_thresholds_are_a_record_never_a_setting(model_dir: Path) -> None:
+    """The model holds its thresholds; a manifest edited to say otherwise is refused, not obeyed."""
+    model, manifest = load_model(model_dir)
+    assert [manifest["thresholds"][lab] for lab in manifest["labels"]] == [round(float(t), 6) for t in model.thresholds_]
+    mf = model_dir / "manifest.json"
+    edited = {**manifest, "thresholds": {lab: 0.5 for lab in manifest["labels"]}}
+    mf.write_text(json.dumps(edited))
+    with pytest.raises(StanceError, match="manifest 'thresholds' differ from the model's own"):
+        load_model(model_dir)
+
+
+def test_models_of_an_older_format_must_be_trained_again(model_dir: Path) -> None:
+    mf = model_dir / "manifest.json"
+    mf.write_text(json.dumps({**json.loads(mf.read_text()), "format_version": 1}))
+    with pytest.raises(StanceError, match="model format 1 is not supported .* train the model again"):
+        read_manifest(model_dir)

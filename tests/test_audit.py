@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from stance.audit import audit
+from stance.audit import audit, disagreement, rank_disagreements
 from stance.errors import StanceError
 from tests.conftest import (
     TINY,
@@ -48,3 +49,18 @@ def test_audit_without_cleanlab_falls_back(flipped_config: tuple[Path, int], mon
     assert audit(cfg, folds=3, method="auto", top=1)["method"] == "fallback"
     with pytest.raises(StanceError, match="stance\\[labelling\\]"):
         audit(cfg, folds=3, method="cleanlab")
+
+
+def test_fallback_ranks_the_most_confident_disagreement_first() -> None:
+    Y = np.array([[1, 0], [0, 0], [1, 1], [0, 1]])
+    P = np.array([[0.1, 0.2], [0.6, 0.1], [0.9, 0.8], [0.45, 0.7]])
+    D = np.array([[0, 0], [1, 0], [1, 1], [1, 1]])  # the fold models' own decisions
+    assert disagreement(Y, P, D).round(2).tolist() == [0.9, 0.6, 0.0, 0.45]
+    assert rank_disagreements(Y, P, D) == [0, 1, 3]  # row 2 agrees everywhere: not an issue
+
+
+def test_top_must_not_be_negative(flipped_config: tuple[Path, int]) -> None:
+    from stance.config import load_config
+
+    with pytest.raises(StanceError, match="--top must be 0"):
+        audit(load_config(flipped_config[0]), folds=2, top=-1)

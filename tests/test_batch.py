@@ -43,7 +43,9 @@ def test_seed_speaker_breakdown(default_model: Path, tmp_path: Path) -> None:
     (row,) = list(summary.articles)
     assert row["by_speaker"]["Lukashenko"]["threat"] > 0
     assert set(row["by_speaker"]["Lukashenko"]) == set(LABELS)
-    assert row["boilerplate_sentences"] == 6 and row["content_sentences"] + 6 == row["sentences"]
+    rows = read_jsonl(out)
+    boiler = sum(r["boilerplate"] for r in rows)
+    assert boiler and row["boilerplate_sentences"] == boiler and row["content_sentences"] + boiler == row["sentences"] == len(rows)
     speakers = {s["speaker"]: s for s in summary.speaker_table()}
     assert speakers["Lukashenko"]["counts"]["threat"] == row["by_speaker"]["Lukashenko"]["threat"]
     assert "(unattributed)" in speakers
@@ -75,3 +77,42 @@ def test_summary_csv_columns(default_model: Path, many: Path, tmp_path: Path) ->
         assert r["name"] == a["article"] and int(r["sentences"]) == a["content_sentences"]
         assert [int(r[f"{x}_count"]) for x in LABELS] == [a["counts"][x] for x in LABELS]
         assert [float(r[f"{x}_rate"]) for x in LABELS] == [a["rates"][x] for x in LABELS]
+
+
+def test_parquet_holds_what_jsonl_holds(default_model: Path, many: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    from stance.render.files import ParquetWriter
+
+    jl, pq = tmp_path / "s.jsonl", tmp_path / "s.parquet"
+    run_scoring(str(default_model), [str(many)], str(jl))
+    old = ParquetWriter.ROWS_PER_GROUP
+    ParquetWriter.ROWS_PER_GROUP = 100  # several row groups
+    try:
+        run_scoring(str(default_model), [str(many)], str(pq), fmt="parquet")
+    finally:
+        ParquetWriter.ROWS_PER_GROUP = old
+    rows, df = read_jsonl(jl), pd.read_parquet(pq)
+    assert len(df) == len(rows) > 200
+    for r, (_, d) in zip(rows, df.iterrows()):
+        assert (d["article"], d["sentence"], d["start"], d["end"], d["text"]) == (
+            r["article"],
+            r["sentence"],
+            r["start"],
+            r["end"],
+            r["text"],
+        )
+        assert list(d["labels"]) == r["labels"] and json.loads(d["evidence"]) == r["evidence"]
+        assert [d[f"score_{lab}"] for lab in LABELS] == [r["scores"][lab] for lab in LABELS]
+    import pyarrow.parquet
+
+    assert pyarrow.parquet.ParquetFile(pq).num_row_groups > 1
+
+
+def test_parquet_needs_a_file(default_model: Path) -> None:
+    from stance.errors import StanceError
+
+    with pytest.raises(StanceError, match="parquet needs --out"):
+        run_scoring(str(default_model), [str(SEED_ARTICLE)], None, fmt="parquet")
+    with pytest.raises(StanceError, match="unknown format 'xml'"):
+        run_scoring(str(default_model), [str(SEED_ARTICLE)], None, fmt="xml")

@@ -8,6 +8,7 @@ import pytest
 from stance.compare import compare_files, compare_reports, load_report, paired_test
 from stance.errors import StanceError
 from stance.metrics import f1_scores
+from stance.render.files import write_report
 
 
 def _report(Y: np.ndarray, P: np.ndarray, sha: str = "abc") -> dict:
@@ -93,7 +94,8 @@ def test_compare_files_writes_outputs_and_rejects_non_reports(tmp_path) -> None:
     Y = rng.integers(0, 2, (40, 2))
     for name, P in (("a", rng.random((40, 2))), ("b", rng.random((40, 2)))):
         (tmp_path / f"{name}.json").write_text(json.dumps(_report(Y, P)))
-    res = compare_files([tmp_path / "a.json", tmp_path / "b.json"], n_resamples=50, out=tmp_path / "c.json", markdown=tmp_path / "c.md")
+    res = compare_files([tmp_path / "a.json", tmp_path / "b.json"], n_resamples=50)
+    write_report(res, tmp_path / "c.json", tmp_path / "c.md", kind="comparison")
     assert res["runs"] == ["a", "b"] and json.loads((tmp_path / "c.json").read_text())["paired"]
     assert "| macro-F1 |" in (tmp_path / "c.md").read_text()
     (tmp_path / "x.json").write_text("[1, 2]")

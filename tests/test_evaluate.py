@@ -10,6 +10,7 @@ import numpy as np
 from stance.artifact import load_model
 from stance.data import load_data
 from stance.evaluate import build_report, evaluate
+from stance.render.files import write_report
 
 
 def test_build_report_records_decisions_and_errors() -> None:
@@ -29,7 +30,8 @@ def test_build_report_records_decisions_and_errors() -> None:
 
 
 def test_evaluate_uses_the_models_own_decisions(model_dir: Path, tiny_data: dict[str, Path], tmp_path: Path) -> None:
-    report = evaluate(str(model_dir), str(tiny_data["test"]), n_boot=0, out=tmp_path / "r.json", markdown=tmp_path / "r.md")
+    report = evaluate(str(model_dir), str(tiny_data["test"]), n_boot=0)
+    write_report(report, tmp_path / "r.json", tmp_path / "r.md")
     model, manifest = load_model(model_dir)
     data = load_data(tiny_data["test"], manifest["labels"])
     D = model.predict(data.texts)

@@ -7,7 +7,7 @@ import pytest
 
 from stance.data import LabelledData
 from stance.errors import StanceError
-from stance.folds import stratified_kfold
+from stance.folds import out_of_fold, stratified_kfold
 from tests.conftest import LABELS
 
 
@@ -42,3 +42,21 @@ def test_stratified_kfold_is_seeded_and_handles_unlabelled_rows() -> None:
 def test_stratified_kfold_needs_two_folds() -> None:
     with pytest.raises(StanceError, match="at least 2"):
         stratified_kfold(np.zeros((4, 3)), 1, seed=0)
+
+
+def test_out_of_fold_predicts_each_row_with_a_model_that_did_not_see_it() -> None:
+    from stance.model import StanceClassifier
+    from tests.conftest import TINY
+
+    texts = [t for t, _ in TINY]
+    Y = np.array([[lab in labs for lab in LABELS] for _, labs in TINY], dtype=np.uint8)
+    est = StanceClassifier(labels=LABELS, threshold=0.4)
+    oof = out_of_fold(est, texts, Y, 3, seed=0)
+    assert oof.P.shape == Y.shape and (oof.thresholds == 0.4).all()
+    assert np.array_equal(oof.decisions, (oof.P >= 0.4).astype(np.uint8))
+    for tr, te in oof.splits:
+        fold = StanceClassifier(labels=LABELS, threshold=0.4).fit([texts[i] for i in tr], Y[tr])
+        assert np.allclose(oof.P[te], fold.predict_proba([texts[i] for i in te]))
+    seen = []
+    out_of_fold(est, texts, Y, 3, seed=0, fit=lambda e, X, y: seen.append(len(X)) or e.fit(X, y))
+    assert sorted(seen) == sorted(len(tr) for tr, _ in oof.splits)

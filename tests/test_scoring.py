@@ -6,6 +6,7 @@ import random
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from stance.articles import Article
@@ -91,3 +92,19 @@ def test_score_texts_empty_and_whitespace_articles(default_model: Path) -> None:
     assert score_texts(model, [Article("a", ""), Article("b", "  \n\n ")]) == [[], []]
     out = score_texts(model, [Article("a", ""), Article("b", "They started this war.")], evidence=0)
     assert out[0] == [] and len(out[1]) == 1 and "evidence" not in out[1][0]
+
+
+def test_score_batch_never_labels_boilerplate_and_records_follow_decisions(default_model: Path) -> None:
+    from stance.scoring import score_batch, to_records
+
+    model = load_model_cached(str(default_model))
+    articles = [Article("seed", SEED_ARTICLE.read_text(encoding="utf-8"))]
+    segmented, P, D = score_batch(model, articles)
+    flat = [s for ss in segmented for s in ss]
+    assert P.shape == D.shape == (len(flat), 3)
+    boiler = np.array([s.boilerplate for s in flat])
+    assert boiler.any() and not D[boiler].any()
+    assert np.array_equal(D[~boiler], model.decide(P)[~boiler])  # elsewhere the model's own decisions
+    (records,) = to_records(articles, segmented, P, D, list(model.labels_))
+    assert [r["labels"] for r in records] == [[lab for lab, d in zip(model.labels_, row) if d] for row in D]
+    assert all("evidence" not in r for r in records)

@@ -21,9 +21,11 @@ def compare_cli(
 ) -> None:
     """Compare evaluation reports; with the same test data, test which differences are significant."""
     from stance.compare import compare_files
+    from stance.render.files import write_report
     from stance.render.markdown import comparison_rows
 
-    result = compare_files([str(r) for r in reports], n_resamples=resamples, seed=seed, out=out, markdown=markdown, html=html_out)
+    result = compare_files([str(r) for r in reports], n_resamples=resamples, seed=seed)
     for w in result["warnings"]:
         echo_err(f"warning: {w}")
     print_table(comparison_rows(result))
+    write_report(result, out, markdown, html_out, kind="comparison")

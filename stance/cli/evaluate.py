@@ -24,19 +24,11 @@ def evaluate_cli(
 ) -> None:
     """Evaluate a model on labelled data: per-label P/R/F1 with intervals, macro/micro F1."""
     from stance.evaluate import evaluate
+    from stance.render.files import write_report
     from stance.render.markdown import evaluation_table
 
-    report = evaluate(
-        str(model),
-        data,
-        threshold=threshold,
-        n_boot=bootstrap,
-        text_field=text_field,
-        labels_field=labels_field,
-        out=out,
-        markdown=markdown,
-        html=html_out,
-    )
+    report = evaluate(str(model), data, threshold=threshold, n_boot=bootstrap, text_field=text_field, labels_field=labels_field)
+    write_report(report, out, markdown, html_out, kind="evaluation")
     print_table(evaluation_table(report))
     ci = report.get("macro_f1_ci")
     typer.echo(
