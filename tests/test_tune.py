@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from stance.config import load_config
@@ -11,18 +12,38 @@ from stance.errors import StanceError
 from stance.tune import cross_validate, grid_candidates, to_toml, tune
 
 
-def test_cv_and_tune(tiny_config: Path) -> None:
+def test_cross_validate_is_the_fold_models_own_scores(tiny_config: Path) -> None:
+    """Each fold fits a clone of the config's estimator (thresholds learnt inside its fit) and is
+    scored on its held-out part; the aggregate is the mean and sample std of those scores."""
+    from stance.data import concat, load_split
+    from stance.folds import stratified_kfold
+    from stance.metrics import f1_scores
+    from stance.model import build_model
 
     cfg = load_config(tiny_config)
     res = cross_validate(cfg, folds=2)
-    assert res["folds"] == 2 and 0 <= res["macro_f1"]["mean"] <= 1 and "std" in res["per_label"]["blame"]["f1"]
+    data = concat([load_split(cfg, "train"), load_split(cfg, "dev")])
+    assert (res["folds"], res["n"]) == (2, len(data)) and len(res["per_fold"]) == 2
+    for (tr, te), fold in zip(stratified_kfold(data.Y, 2, cfg.seed), res["per_fold"]):
+        model = build_model(cfg).fit([data.texts[i] for i in tr], data.Y[tr])
+        assert fold["macro_f1"] == pytest.approx(f1_scores(data.Y[te], model.predict([data.texts[i] for i in te]))[2], abs=1e-4)
+    macro = [f["macro_f1"] for f in res["per_fold"]]
+    assert res["macro_f1"] == {"mean": round(float(np.mean(macro)), 4), "std": round(float(np.std(macro, ddof=1)), 4)}
+    assert set(res["per_label"]["blame"]) == {"precision", "recall", "f1"}
+
+
+def test_tune_picks_the_best_candidate_and_writes_a_config(tiny_config: Path, tmp_path: Path) -> None:
     cfg = load_config(tiny_config, ['tune.grid={"model.C"=[0.5, 2.0]}', "tune.folds=2"])
-    out = tune(cfg)
-    assert len(out["candidates"]) == 2 and out["best"]["params"]["model.C"] in (0.5, 2.0)
+    out = tune(cfg, out=tmp_path / "tuned")
+    assert [c["params"]["model.C"] for c in out["candidates"]] == [0.5, 2.0]
+    assert out["best"]["macro_f1"] == max(c["macro_f1"] for c in out["candidates"])
+    assert out["dev_metrics"]["n"] == len(Path(cfg.data.dev).read_text().splitlines())  # the winner measured on dev
     from stance.config import config_from_dict, tomllib
 
     again = config_from_dict(tomllib.loads(to_toml(out["best_config"])))
     assert out["best"]["params"]["model.C"] == again.model.C
+    written = load_config(tmp_path / "tuned" / "best.toml")  # its data paths resolve from where it lies
+    assert written.model.C == again.model.C and Path(written.data.train).resolve() == Path(cfg.data.train).resolve()
 
 
 def test_random_search_with_distribution(tiny_config: Path) -> None:
