@@ -358,3 +358,84 @@ def test_models_of_an_older_format_must_be_trained_again(model_dir: Path) -> Non
     mf.write_text(json.dumps({**json.loads(mf.read_text()), "format_version": 1}))
     with pytest.raises(StanceError, match="model format 1 is not supported .* train the model again"):
         read_manifest(model_dir)
+
+
+class _Payload:
+    """A pickle whose loading opens (creates) a file: what a crafted model.joblib could do instead."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        return (open, (self.path, "w"))
+
+
+def _pickle_dir(tmp_path: Path, marker: Path) -> Path:
+    """A model directory whose model.joblib is a crafted pickle and whose manifest vouches for it."""
+    import joblib
+
+    from stance.fileio import sha256_file
+
+    d = tmp_path / "sent-to-you"
+    d.mkdir()
+    joblib.dump(_Payload(str(marker)), d / "model.joblib")
+    manifest = {
+        "format_version": artifact.FORMAT_VERSION,
+        "labels": LABELS,
+        "thresholds": dict.fromkeys(LABELS, 0.5),
+        "model_file": "model.joblib",
+        "model_format": "joblib",
+        "model_sha256": sha256_file(d / "model.joblib"),
+        "versions": artifact.library_versions(),
+    }
+    (d / "manifest.json").write_text(json.dumps(manifest))
+    return d
+
+
+def test_a_crafted_pickle_is_refused_and_never_runs_without_trust_model(tmp_path: Path) -> None:
+    import stance
+
+    marker = tmp_path / "payload-ran"
+    d = _pickle_dir(tmp_path, marker)
+    data = jsonl(tmp_path / "d.jsonl", TINY[:6])
+    for args in (["score", d, SEED_ARTICLE], ["evaluate", d, "--data", data], ["suggest", d, SEED_ARTICLE]):
+        assert_one_line_error(cli(*args), "model.joblib", "loading it runs code", "--trust-model")
+    with pytest.raises(StanceError, match="--trust-model"):
+        load_model(d)
+    with pytest.raises(StanceError, match="trust_model=True"):
+        stance.load(d)
+    assert not marker.exists()
+    # the payload is real: with the flag it runs (and the command says that loading runs code)
+    r = cli("score", d, SEED_ARTICLE, "--trust-model")
+    assert marker.exists()
+    assert "runs code" in r.stderr
+
+
+def test_models_are_written_as_skops_by_default(tiny_cfg: Path, tmp_path: Path) -> None:
+    r = cli("train", "--config", tiny_cfg, "--out", tmp_path / "cli")
+    assert r.exit_code == 0, r.output
+    train(load_config(tiny_cfg), tmp_path / "api")
+    for d in (tmp_path / "cli", tmp_path / "api"):
+        assert sorted(os.listdir(d)) == ["manifest.json", "model.skops"]
+        assert read_manifest(d)["model_format"] == "skops"
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    core = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert '"skops' in core  # a core dependency, not an extra
+
+
+def test_a_joblib_model_loads_only_with_trust_model(tiny_cfg: Path, tmp_path: Path) -> None:
+    d = tmp_path / "m"
+    train(load_config(tiny_cfg), d, fmt="joblib")
+    assert_one_line_error(cli("score", d, SEED_ARTICLE), "--trust-model")
+    out = tmp_path / "s.jsonl"
+    r = cli("score", d, SEED_ARTICLE, "--trust-model", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "loading it runs code" in r.stderr and out.read_text()
+    r = cli("score", d, SEED_ARTICLE, "--trust-model", "--jobs", "2", "--out", tmp_path / "s2.jsonl")
+    assert r.exit_code == 0, r.output  # the workers load it too
+    assert load_model(d, trust_model=True)[1]["model_format"] == "joblib"
+
+
+def test_the_default_model_file_is_compact(default_model: Path) -> None:
+    """The n-gram vocabularies are saved as arrays: a skops file of dict entries was 310 MB and took a minute to load."""
+    assert (default_model / "model.skops").stat().st_size < 40_000_000

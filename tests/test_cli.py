@@ -497,3 +497,76 @@ def test_cli_merge(tmp_path: Path) -> None:
     assert [json.loads(x)["labels"] for x in out.read_text().splitlines()] == [["blame", "threat"], ["denial"]]
     r = cli("merge", base, new, "--out", out, "--on-conflict", "mine")
     assert r.exit_code == 1 and "unknown --on-conflict 'mine'" in r.output
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line as a newcomer meets it
+
+
+def test_version() -> None:
+    from stance.version import __version__
+
+    r = cli("--version")
+    assert r.exit_code == 0 and r.stdout.strip() == f"stance {__version__}"
+
+
+COMMANDS = ["train", "evaluate", "score", "compare", "verify", "cv", "tune", "suggest", "convert", "merge", "audit"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_keeps_its_brackets_and_plain_usage(command: str) -> None:
+    r = cli(command, "--help")
+    assert r.exit_code == 0, r.output
+    assert "<bool>" not in r.output and "{" + "model}" not in r.output and "<list" not in r.output
+    usage = next(line for line in r.output.splitlines() if "Usage:" in line)
+    assert f"stance {command} [OPTIONS]" in usage
+    if command in ("evaluate", "score", "verify", "suggest"):
+        assert "MODEL" in usage
+
+
+def test_help_text_keeps_square_brackets() -> None:
+    """Rich markup used to eat "[tune.grid]" from the help."""
+    assert "[tune.grid]" in cli("tune", "--help").output
+    assert "[tune.grid]" in " ".join(cli("--help").output.split())
+
+
+def test_usage_errors_are_usage_errors() -> None:
+    r = cli("train", "--bogus")
+    assert r.exit_code == 2 and "No such option: --bogus" in r.output and "unexpected" not in r.output
+
+
+def test_global_options_after_the_subcommand(model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.jsonl"
+    r = cli("score", model_dir, SEED_ARTICLE, "--out", out, "-q")
+    assert r.exit_code == 0, r.output
+    assert r.stderr == "" and out.read_text()
+    r = cli("score", "-q", model_dir, tmp_path / "missing.txt")
+    assert_one_line_error(r, "missing.txt: file not found")
+    r = cli("score", model_dir, tmp_path / "missing.txt", "--debug")
+    assert r.exit_code != 0 and isinstance(r.exception, Exception) and not isinstance(r.exception, SystemExit)
+
+
+def test_one_article_is_singular(model_dir: Path, tmp_path: Path) -> None:
+    r = cli("score", model_dir, SEED_ARTICLE, "--out", tmp_path / "s.jsonl")
+    assert r.exit_code == 0
+    assert "1 article," in r.stderr and "1 articles" not in r.stderr
+
+
+def test_output_is_not_wrapped_at_80_columns_when_piped(model_dir: Path, tmp_path: Path) -> None:
+    name = tmp_path / ("a-rather-long-article-file-name-" * 3 + ".txt")
+    name.write_text("They blamed the mayor for the flood. We will respond.", encoding="utf-8")
+    r = cli("score", model_dir, name, "--out", tmp_path / "s.jsonl")
+    assert r.exit_code == 0
+    assert any(line.startswith(f"{name}: ") and "blame" in line for line in r.stderr.splitlines()), r.stderr
+
+
+@pytest.mark.parametrize("which", ["score", "train", "audit"])
+def test_no_blank_line_before_an_error(which: str, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.jsonl"
+    cfg = config(tmp_path, missing)
+    args = {"score": ["score", tmp_path / "no-model", SEED_ARTICLE], "train": ["train", "--config", cfg, "--out", tmp_path / "m"]}
+    args["audit"] = ["audit", "--config", cfg]
+    proc = python_stance(*args[which])
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert err.startswith("error: "), repr(err)
