@@ -119,10 +119,12 @@ def score_articles(
         yield from zip(chunk, score_texts(model, chunk, evidence))
 
 
-def _score_chunk(model_dir: str, chunk: list[Article], evidence: int) -> list[tuple[Article, list[dict[str, Any]]]]:
+def _score_chunk(
+    model_dir: str, chunk: list[Article], evidence: int, trust_model: bool = False
+) -> list[tuple[Article, list[dict[str, Any]]]]:
     from stance.artifact import load_model_cached
 
-    return list(zip(chunk, score_texts(load_model_cached(model_dir), chunk, evidence)))
+    return list(zip(chunk, score_texts(load_model_cached(model_dir, trust_model), chunk, evidence)))
 
 
 def score_stream(
@@ -133,16 +135,17 @@ def score_stream(
     scheduler: str | None = None,
     evidence: int = 5,
     chunk_size: int = CHUNK_ARTICLES,
+    trust_model: bool = False,
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
     """Yield (article, sentence records) in input order, scoring chunks in parallel when asked;
-    workers load the model from ``model_dir`` once each."""
+    workers load the model from ``model_dir`` once each (a joblib model only with ``trust_model``)."""
     from stance.artifact import load_model_cached
 
     if backend not in BACKENDS:
         raise StanceError(f"unknown backend '{backend}' (use loky, threading or dask)")
     model_dir = str(model_dir)
     if jobs == 1 and backend == "loky":
-        yield from score_articles(load_model_cached(model_dir), articles, evidence, chunk_size)
+        yield from score_articles(load_model_cached(model_dir, trust_model), articles, evidence, chunk_size)
         return
     from joblib import Parallel, delayed, parallel_config
 
@@ -153,7 +156,7 @@ def score_stream(
         ctx = parallel_config(backend=backend, n_jobs=jobs)
     with ctx:
         parallel = Parallel(n_jobs=jobs if backend != "dask" else -1, return_as="generator", pre_dispatch="2*n_jobs")
-        for result in parallel(delayed(_score_chunk)(model_dir, chunk, evidence) for chunk in chunks(articles, chunk_size)):
+        for result in parallel(delayed(_score_chunk)(model_dir, chunk, evidence, trust_model) for chunk in chunks(articles, chunk_size)):
             yield from result
 
 
