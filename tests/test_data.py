@@ -203,7 +203,7 @@ def test_unlabelled_when_labels_not_required(tmp_path: Path) -> None:
     data = load_data(p, LABELS, require_labels=False)
     assert data.Y.shape == (2, 3) and not data.Y.any()
     e = error(p)
-    assert "no 'labels' column" in str(e) and str(p) in str(e)
+    assert "no labels column 'labels'" in str(e) and str(p) in str(e)
 
 
 def test_missing_labels_field_on_a_later_row(tmp_path: Path) -> None:
@@ -330,14 +330,14 @@ def test_bad_label_values(tmp_path: Path, labels: object, fragment: str) -> None
 def test_missing_text_column_jsonl(tmp_path: Path) -> None:
     p = write_jsonl(tmp_path / "t.jsonl", [{"txt": "A.", "labels": []}])
     e = error(p)
-    assert str(e) == f"{p}:1: missing text field 'text' (did you mean \"txt\"?)"
+    assert str(e).startswith(f"{p}:1: no text column 'text' (did you mean \"txt\"?); the file's columns are txt, labels")
 
 
 def test_missing_text_column_csv(tmp_path: Path) -> None:
     p = tmp_path / "t.csv"
     p.write_text("sentence,labels\nA.,blame\n", encoding="utf-8")
     e = error(p)
-    assert str(e).startswith(f"{p}:2: missing text field 'text'")
+    assert str(e).startswith(f"{p}: no text column 'text'; the file's columns are sentence, labels")
 
 
 @pytest.mark.parametrize("value", [5, None, "", "   ", ["A."], {"a": 1}, True])
