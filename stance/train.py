@@ -63,7 +63,7 @@ def check_output(out: Path, force: bool, fmt: str) -> None:
         try:
             import skops.io  # noqa: F401
         except ImportError:
-            raise StanceError("the skops format needs the optional extra: pip install 'stance[skops]'") from None
+            raise StanceError("the skops format needs skops: pip install 'stance[skops]'") from None
     if out.exists() and not out.is_dir():
         raise StanceError("exists and is not a directory", path=out)
     if (out / MANIFEST).exists() and not force:
@@ -107,13 +107,15 @@ def train(
     cfg: Config,
     out: str | Path,
     force: bool = False,
-    fmt: str = "joblib",
+    fmt: str = "skops",
     n_jobs: int | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train from a config and write the model directory; returns the manifest."""
+    import warnings
+
     from stance.artifact import save_model
-    from stance.metrics import compute_metrics
+    from stance.metrics import SmallSampleWarning, compute_metrics, small_sample_note
 
     step = on_step or (lambda _msg: None)
     out = Path(out)
@@ -130,7 +132,11 @@ def train(
     if dev is not None:
         step("measuring on dev")
         P = model.predict_proba(dev.texts)
-        dev_metrics = compute_metrics(dev.Y, P, model.decide(P), cfg.labels, model.thresholds_, n_boot=0)
+        decided = model.decide(P)
+        dev_metrics = compute_metrics(dev.Y, P, decided, cfg.labels, model.thresholds_, n_boot=0)
+        note = small_sample_note(dev.Y, decided, cfg.labels)
+        if note:
+            warnings.warn(f"dev split {dev.source}: {note}", SmallSampleWarning, stacklevel=2)
     step(f"writing {out}")
     manifest = {
         "labels": cfg.labels,
