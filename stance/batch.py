@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stance.articles import Article, iter_articles
+from stance.errors import StanceError
 from stance.summary import Summary
 
 
@@ -25,22 +26,27 @@ def run_scoring(
     evidence: int = 5,
     on_article: Callable[[Article, list[dict[str, Any]]], None] | None = None,
     stdout: Any = None,
+    trust_model: bool = False,
+    on_bad_line: Callable[[StanceError], None] | None = None,
 ) -> Summary:
     """Score ``inputs`` and write ``out`` (``None`` or ``-``: standard output) in ``fmt`` (jsonl,
-    csv, html, parquet); write ``summary_path`` if given; returns the summary."""
-    from stance.artifact import load_model_cached, read_manifest, verify_model
+    csv, html, parquet); write ``summary_path`` if given; returns the summary.
+
+    A bad line in a JSONL of articles is fatal unless ``on_bad_line`` is given: then it is passed
+    there and skipped, and the good articles are scored. A joblib model loads only with ``trust_model``.
+    """
+    from stance.artifact import check_trust, load_model_cached, verify_model
     from stance.fileio import atomic_write
     from stance.render.files import check_sentence_format, sentence_writer, write_summary
     from stance.scoring import BACKENDS, score_stream
 
     check_sentence_format(fmt, out)
     if backend not in BACKENDS:
-        from stance.errors import StanceError
-
         raise StanceError(f"unknown backend '{backend}' (use loky, threading or dask)")
-    verify_model(model_dir)
-    labels = list(read_manifest(model_dir)["labels"])
-    load_model_cached(str(model_dir))  # load (and report a bad model) before any output is opened
+    manifest = verify_model(model_dir)
+    check_trust(model_dir, manifest, trust_model)
+    labels = list(manifest["labels"])
+    load_model_cached(str(model_dir), trust_model)  # load (and report a bad model) before any output is opened
     summary = Summary(labels)
     with contextlib.ExitStack() as stack:
         if out in (None, "-"):
@@ -48,7 +54,9 @@ def run_scoring(
         else:
             fh = stack.enter_context(atomic_write(out, "wb" if fmt == "parquet" else "w"))
         writer = sentence_writer(fmt, fh, labels)
-        for article, records in score_stream(model_dir, iter_articles(inputs), jobs, backend, scheduler, evidence):
+        for article, records in score_stream(
+            model_dir, iter_articles(inputs, on_bad_line=on_bad_line), jobs, backend, scheduler, evidence, trust_model=trust_model
+        ):
             row = summary.add(article, records)
             writer.add(article, records, row)
             if on_article:

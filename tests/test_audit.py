@@ -114,3 +114,18 @@ def test_audit_reports_progress_fold_by_fold(flipped_config: tuple[Path, int]) -
     steps: list[str] = []
     audit(load_config(flipped_config[0]), folds=3, method="fallback", on_step=steps.append)
     assert [s for s in steps if s.startswith("fold")] == ["fold 1/3", "fold 2/3", "fold 3/3"]
+
+
+def test_issues_name_the_file_of_a_split_joined_from_several(tmp_path: Path) -> None:
+    from stance.config import load_config
+    from tests.conftest import write_jsonl
+
+    a = write_jsonl(tmp_path / "a.jsonl", TINY[::2])
+    b = write_jsonl(tmp_path / "b.jsonl", TINY[1::2])
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'labels = ["blame", "threat", "denial"]\nseed = 1\n[data]\ntrain = ["{a}", "{b}"]\n')
+    result = audit(load_config(cfg), folds=3, method="fallback", top=0)
+    assert result["issues"] and {i["file"] for i in result["issues"]} <= {str(a), str(b)}
+    for issue in result["issues"]:
+        rows = (a if issue["file"] == str(a) else b).read_text().splitlines()
+        assert issue["text"] in rows[issue["line"] - 1]
