@@ -69,10 +69,11 @@ def _sentence_span(r: dict[str, Any], labels: list[str], colours: dict[str, str]
         c = colours[r["labels"][0]]
         shadow = ", ".join(f"inset 0 -{3 * (k + 1)}px 0 {colours[lab]}" for k, lab in enumerate(r["labels"]))
         style = f' style="background:{c}22; box-shadow:{shadow}"'
-    ev = ""
     if r.get("evidence"):
         ev_txt = "; ".join(f"{lab}: " + ", ".join(t for t, _ in terms) for lab, terms in r["evidence"].items() if terms)
         if ev_txt:
             title += " · evidence: " + ev_txt
-            ev = f'<sup class="ev">{html.escape(", ".join(r["labels"]))}</sup>'
-    return f'<span class="{" ".join(classes)}" title="{html.escape(title)}"{style}>{html.escape(r["text"])}</span>{ev}'
+    # the labels' scores in the text itself: print and touch screens have no hover to show the title
+    scores = ", ".join(f"{lab} {r['scores'][lab]:.2f}" for lab in r["labels"])
+    shown = f'<sup class="sc">{html.escape(scores)}</sup>' if scores else ""
+    return f'<span class="{" ".join(classes)}" title="{html.escape(title)}"{style}>{html.escape(r["text"])}</span>{shown}'
