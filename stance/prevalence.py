@@ -23,8 +23,9 @@ a lot to install for two lines of arithmetic; (2) its quantifiers take the whole
 as one array of classifier outputs, whereas ``stance score`` streams millions of sentences into
 thousands of groups at once and must keep memory flat; (3) its estimators are single-label
 (one quantifier per label here), and error rates must live in the model's JSON manifest rather
-than in a pickled quantifier. The formulas are the textbook ones, so the results agree with
-quapy's ``ACC``/``PACC`` with clipping on the same error rates.
+than in a pickled quantifier. The adjustment is the textbook one: quapy's own binary adjustment
+(``quapy.functional.solve_adjustment_binary`` in 0.2.3) is the same formula, clipped the same way
+(where TPR = FPR it divides by 1e-8; here the estimate is left undefined).
 
 **Memory: a streaming (Poisson) bootstrap, clustered by article.** Sentences of one article are
 not independent (one story carries many blame sentences), so the resampling unit is the article
@@ -668,8 +669,9 @@ def plot_groups(rows: Sequence[Mapping[str, Any]], grouping: str, path: str | Pa
         else:
             _bar_panel(ax, mine)
         ax.set_title(lab)
-        ax.set_ylim(0, 1)
         ax.grid(axis="y", alpha=0.3)
+    tops = [r["ci"][1] if r["ci"] else (r["prevalence"] or 0.0) for r in rows] + [r["raw_rate"] or 0.0 for r in rows]
+    axes[0].set_ylim(0, min(1.0, 1.15 * max(tops) + 0.02))  # rare labels stay readable; panels share the axis
     method = rows[0]["method"]
     axes[0].set_ylabel("prevalence" if method == "raw" else f"corrected prevalence ({method.upper()})")
     fig.tight_layout()
