@@ -436,10 +436,20 @@ class GroupedPrevalence:
         if w is None:
             h = int.from_bytes(hashlib.blake2b(unit.encode("utf-8"), digest_size=8).digest(), "big")
             w = np.random.default_rng([self.seed, h]).poisson(1.0, self.n_boot).astype(float)
-            if len(self._weights) > 4096:  # a cache for the units of the current chunk, not a store
+            if len(self._weights) >= 256:  # a cache for the units of the current article or group, not a store
                 self._weights.clear()
             self._weights[unit] = w
         return w
+
+    def _unit_of(self, r: Mapping[str, Any]) -> str:
+        """The resampling unit's id: the record's ``unit`` field (the article); for sentence units,
+        or records without one, ``article#sentence`` where known (so weights do not depend on input
+        order), else a running number."""
+        if self.unit and r.get(self.unit) is not None:
+            return str(r[self.unit])
+        if r.get("article") is not None and r.get("sentence") is not None:
+            return f"{r['article']}#{r['sentence']}"
+        return f"#{self._sentences}"
 
     def add(self, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any] | None = None) -> None:
         """Add sentence records (``labels``, ``scores``; ``boilerplate`` ones are skipped) of one
@@ -450,7 +460,7 @@ class GroupedPrevalence:
             if r.get("boilerplate"):
                 continue
             self._sentences += 1
-            unit = str(r.get(self.unit)) if self.unit and r.get(self.unit) is not None else f"#{self._sentences}"
+            unit = self._unit_of(r)
             row = np.empty(1 + 2 * L)
             row[0] = 1.0
             got = set(r.get("labels") or ())

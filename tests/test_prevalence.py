@@ -233,6 +233,19 @@ def test_bootstrap_does_not_depend_on_order_or_chunking() -> None:
     assert forward != _stream(list(range(120)), 1, n_boot=41)
 
 
+def test_sentence_units_do_not_depend_on_order() -> None:
+    def run(order: list[int]) -> list[dict]:
+        gp = GroupedPrevalence(LABELS, known_rates(), ["outlet"], n_boot=40, seed=0, unit=None)
+        for i in order:
+            gp.add(
+                [{"article": f"a{i // 4}", "sentence": i % 4, "labels": ["blame"] * (i % 3 == 0), "scores": {"blame": i / 60}}],
+                {"outlet": "A"},
+            )
+        return gp.results()
+
+    assert run(list(range(60))) == run(list(range(59, -1, -1)))
+
+
 def test_group_memory_is_bounded() -> None:
     gp = GroupedPrevalence(LABELS, known_rates(), ["outlet"], n_boot=30, seed=0)
     for i in range(500):
