@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from stance.metrics import compute_metrics, f1_scores  # noqa: F401 (f1_scores: benchmarks/recipes.py imports it from here)
+
+if TYPE_CHECKING:
+    from stance.data import LabelledData
 
 SCHEMA_VERSION = 1
 
@@ -82,22 +85,11 @@ def evaluate(
     """Evaluate a saved model on a labelled file; returns the report dict (write it with
     :func:`stance.render.files.write_report`). ``threshold`` decides with one value for every label
     instead of the model's own thresholds."""
-    import dataclasses
-
     from stance.artifact import load_model, manifest_thresholds
-    from stance.config import DataConfig
-    from stance.data import load_data
 
     model, manifest = load_model(model_dir)
     labels = manifest["labels"]
-    known = {f.name for f in dataclasses.fields(DataConfig)}
-    saved = manifest.get("config", {}).get("data", {}) if isinstance(manifest.get("config"), dict) else {}
-    dcfg = DataConfig(**{k: v for k, v in saved.items() if k in known})
-    if text_field:
-        dcfg = dataclasses.replace(dcfg, text_field=text_field)
-    if labels_field:
-        dcfg = dataclasses.replace(dcfg, labels_field=labels_field)
-    ds = load_data(data, labels, dcfg)
+    ds = load_labelled(manifest, data, text_field, labels_field)
     P = model.predict_proba(ds.texts)
     Yhat = model.decide(P, threshold)
     thresholds = [float(threshold)] * len(labels) if threshold is not None else manifest_thresholds(manifest)
@@ -115,3 +107,21 @@ def evaluate(
     data_info = {"path": str(data), "sha256": ds.sha256, "n": len(ds)}
     seed = int(manifest.get("config", {}).get("seed", 0))
     return build_report(ds.texts, ds.Y, P, Yhat, labels, thresholds, data_info, model_info, n_boot=n_boot, seed=seed)
+
+
+def load_labelled(manifest: dict[str, Any], data: str, text_field: str | None = None, labels_field: str | None = None) -> LabelledData:
+    """Labelled data for a saved model: read with the data settings it was trained with (fields,
+    label format), unless told otherwise."""
+    import dataclasses
+
+    from stance.config import DataConfig
+    from stance.data import load_data
+
+    known = {f.name for f in dataclasses.fields(DataConfig)}
+    saved = manifest.get("config", {}).get("data", {}) if isinstance(manifest.get("config"), dict) else {}
+    dcfg = DataConfig(**{k: v for k, v in saved.items() if k in known})
+    if text_field:
+        dcfg = dataclasses.replace(dcfg, text_field=text_field)
+    if labels_field:
+        dcfg = dataclasses.replace(dcfg, labels_field=labels_field)
+    return load_data(data, manifest["labels"], dcfg)

@@ -3,7 +3,6 @@ plots, and the acceptance test on pseudo-outlets built from the shipped labelled
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -11,24 +10,21 @@ import numpy as np
 import pytest
 
 from stance.errors import StanceError
-from stance.prevalence import (
+from stance.groups import (
     BAD_DATE,
     MISSING,
     UNATTRIBUTED,
-    ErrorRates,
     GroupedPrevalence,
     _holm,
-    acc,
     compare_groups,
-    csv_rows,
     key_value,
-    measure_error_rates,
-    pacc,
     parse_grouping,
     period_of,
     period_start,
-    plot_groups,
 )
+from stance.prevalence import ErrorRates, acc, measure_error_rates, pacc
+from stance.render.files import group_csv_rows
+from stance.render.plots import prevalence_plot
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ["blame", "threat"]
@@ -121,6 +117,8 @@ def test_unknown_method_and_missing_label_rates_are_errors() -> None:
         GroupedPrevalence(LABELS, known_rates(), ["outlet"], method="hdy")
     with pytest.raises(StanceError, match="denial"):
         GroupedPrevalence([*LABELS, "denial"], known_rates(), ["outlet"])
+    with pytest.raises(StanceError, match="at least 10"):
+        GroupedPrevalence(LABELS, known_rates(), ["outlet"], n_boot=5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,8 +197,10 @@ def test_grouping_by_field_holder_time_and_crossed() -> None:
     crossed = next(r for r in gp.results("outlet,date:month") if r["name"] == "Wire | 2024-02")
     assert crossed["group"] == {"outlet": "Wire", "date:month": "2024-02"} and crossed["count"] == 1
     assert gp.to_dict()["sentences"] == 12
-    table = csv_rows(gp.results("outlet"))
-    assert table[0][:4] == ["grouping", "group", "label", "sentences"] and len(table) == 1 + 2 * 2
+    table = group_csv_rows(gp.results("outlet"), LABELS)  # one row per group, every label's figures
+    assert [row[:3] for row in table] == [["group:outlet", "Daily", 6], ["group:outlet", "Wire", 6]] and len(
+        table[0]
+    ) == 3 + 2 + 2 + 5 * 2 + 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,17 +299,16 @@ def test_holm() -> None:
     assert out[0] == 0.2 and np.isnan(out[1])
 
 
-def test_plots_are_pngs(tmp_path: Path) -> None:
+def test_plots_are_pngs() -> None:
     gp = GroupedPrevalence(LABELS, known_rates(), ["outlet", "outlet,date:month"], n_boot=50)
     for k, (outlet, day) in enumerate([("Wire", "2024-01-03"), ("Wire", "2024-02-20"), ("Daily", "2024-02-21"), ("Daily", "2024-03-01")]):
         gp.add(records(10, k + 1, 0.5, unit=f"{k}-"), meta={"outlet": outlet, "date": day})
     rows = gp.results()
-    bars = plot_groups(rows, "outlet", path=tmp_path / "groups.png")
-    lines = plot_groups(rows, "outlet,date:month")
-    assert bars[:8] == lines[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (tmp_path / "groups.png").read_bytes() == bars
+    bars = prevalence_plot(rows, ["outlet"])
+    both = prevalence_plot(rows, ["outlet", "outlet,date:month"])
+    assert bars[:8] == both[:8] == b"\x89PNG\r\n\x1a\n" and bars != both
     with pytest.raises(StanceError, match="nothing to plot"):
-        plot_groups(rows, "holder")
+        prevalence_plot(rows, ["holder"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,12 +330,11 @@ def held_out_scores() -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """The default recipe fitted on the train split, thresholds from out-of-fold train predictions
     (so dev and test are both untouched); its scores on dev + test (3,315 sentences)."""
     from stance.config import load_config
-    from stance.data import load_data
+    from stance.data import load_split
     from stance.train import fit_model
 
-    cfg = load_config(ROOT / "configs" / "default.toml")
-    data = dataclasses.replace(cfg.data, **{k: str(ROOT / getattr(cfg.data, k)) for k in ("train", "dev", "test")})
-    train, dev, test = (load_data(getattr(data, k), cfg.labels, data) for k in ("train", "dev", "test"))
+    cfg = load_config(ROOT / "configs" / "default.toml")  # its data paths are relative to the config
+    train, dev, test = (load_split(cfg, k) for k in ("train", "dev", "test"))
     model, source = fit_model(cfg, train, None)
     assert source == "train-cv"
     return np.vstack([dev.Y, test.Y]), model.predict_proba(dev.texts + test.texts), model.thresholds_, list(cfg.labels)
