@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError
-from stance.prevalence import METHODS, ErrorRates, estimate, json_float
+from stance.prevalence import METHODS, ErrorRates, estimate, exact_bounds, json_float
 
 PERIODS = ("year", "month", "week")
 MISSING = "(missing)"
@@ -258,12 +258,16 @@ class GroupedPrevalence:
             reps = self.groups[spec][key].replicates(self)
         return np.asarray(estimate(self.method, reps[:, 0], reps[:, 1 + j], reps[:, 1 + L + j], self.rate_replicates(label)))
 
-    def _interval(self, reps: np.ndarray) -> list[float] | None:
+    def _interval(self, reps: np.ndarray, exact: tuple[float, float] | None) -> list[float] | None:
+        """The bootstrap percentile interval, widened to the corrected exact binomial interval
+        where that is wider (see :func:`stance.prevalence.exact_bounds`)."""
         ok = reps[np.isfinite(reps)]
         if len(ok) < 0.9 * len(reps):  # undefined in >10% of replicates: no honest interval
             return None
         a = (1 - self.level) / 2 * 100
         lo, hi = np.percentile(ok, [a, 100 - a])
+        if exact is not None:
+            lo, hi = min(lo, exact[0]), max(hi, exact[1])
         return [json_float(lo), json_float(hi)]
 
     def rates_source(self) -> dict[str, Any] | None:
@@ -280,14 +284,10 @@ class GroupedPrevalence:
                 n = int(g.total[0])
                 reps = g.replicates(self)
                 for j, lab in enumerate(self.labels):
-                    rates = self.rates.per_label[lab] if self.rates is not None else None
-                    point = estimate(
-                        self.method,
-                        g.total[0],
-                        g.total[1 + j],
-                        g.total[1 + L + j],
-                        {"tpr": rates.tpr, "fpr": rates.fpr, "mean_pos": rates.mean_pos, "mean_neg": rates.mean_neg} if rates else None,
-                    )
+                    e = self.rates.per_label[lab] if self.rates is not None else None
+                    rates = {"tpr": e.tpr, "fpr": e.fpr, "mean_pos": e.mean_pos, "mean_neg": e.mean_neg} if e else None
+                    point = estimate(self.method, g.total[0], g.total[1 + j], g.total[1 + L + j], rates)
+                    exact = exact_bounds(n, g.total[1 + j], self.level, self.method, rates)
                     rows.append(
                         {
                             "grouping": spec,
@@ -299,7 +299,7 @@ class GroupedPrevalence:
                             "raw_rate": json_float(g.total[1 + j] / n) if n else None,
                             "mean_score": json_float(g.total[1 + L + j] / n) if n else None,
                             "prevalence": json_float(point),
-                            "ci": self._interval(self.estimate_replicates(spec, key, lab, reps)),
+                            "ci": self._interval(self.estimate_replicates(spec, key, lab, reps), exact),
                             "method": self.method,
                             "rates_from": self.rates_source(),
                         }
@@ -344,6 +344,8 @@ def compare_groups(
     interval, a two-sided bootstrap p-value (``2 x`` the share of replicates on the far side of 0;
     resolution ``1/n_boot``) and a Holm-adjusted p-value over all pairs of the label; ``differs``
     is adjusted p < ``alpha``, so a grouping with many groups does not flag chance differences.
+    Where a group's replicates have no spread (none of its sentences flagged), a bootstrap test
+    would be overconfident: that pair differs only if the two intervals do not overlap.
     Comparing overlap of the two groups' own intervals instead would be too conservative (each
     pair still says whether they overlap). Only the ``max_groups`` groups with most sentences are
     compared, if given (pairs grow with the square of the groups); ``rows`` are the grouping's
@@ -364,7 +366,8 @@ def compare_groups(
             d = d[np.isfinite(d)]
             r1, r2 = point[(" | ".join(k1), lab)], point[(" | ".join(k2), lab)]
             p1, p2 = r1["prevalence"], r2["prevalence"]
-            if len(d) < 0.9 * grouped.n_boot or p1 is None or p2 is None:
+            flat = min(np.ptp(np.nan_to_num(reps[k1])), np.ptp(np.nan_to_num(reps[k2]))) == 0
+            if len(d) < 0.9 * grouped.n_boot or p1 is None or p2 is None or flat:
                 ci, p = None, float("nan")
             else:
                 lo, hi = np.percentile(d, [a, 100 - a])
@@ -381,11 +384,16 @@ def compare_groups(
                     "ci": ci,
                     "p_value": json_float(p),
                     "intervals_overlap": _overlap(r1["ci"], r2["ci"]),
+                    # a group whose replicates are all alike (no flagged sentence) has no bootstrap
+                    # spread to test with: such a pair differs only if the intervals do not overlap
+                    "test": "intervals" if flat else "paired bootstrap",
                 }
             )
         for entry, adj in zip(block, _holm([e["p_value"] if e["p_value"] is not None else float("nan") for e in block])):
             entry["p_holm"] = json_float(adj)
-            entry["differs"] = bool(np.isfinite(adj) and adj < alpha)
+            entry["differs"] = (
+                entry["intervals_overlap"] is False if entry["test"] == "intervals" else bool(np.isfinite(adj) and adj < alpha)
+            )
         out += block
     return out
 

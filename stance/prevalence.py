@@ -233,6 +233,28 @@ def pacc(mean_score: Any, mean_pos: Any, mean_neg: Any) -> Any:
     return acc(mean_score, mean_pos, mean_neg)
 
 
+def exact_bounds(n: float, count: float, level: float, method: str, rates: Mapping[str, Any] | None) -> tuple[float, float] | None:
+    """The Clopper-Pearson interval of the raw rate, corrected with the point error rates (ACC or
+    raw; None for PACC, whose soft counts have no binomial interval).
+
+    A floor under the bootstrap interval: a group with no flagged sentence (or only flagged ones)
+    has bootstrap replicates that are all alike, and so a zero-width interval, although 0 of 184
+    sentences is compatible with a rate of up to 2%. The exact interval gives such a group its
+    sampling uncertainty back; elsewhere it is almost always inside the bootstrap's.
+    """
+    if method == "pacc" or n <= 0:
+        return None
+    from scipy.stats import beta
+
+    a = (1 - level) / 2
+    lo = float(beta.ppf(a, count, n - count + 1)) if count > 0 else 0.0
+    hi = float(beta.ppf(1 - a, count + 1, n - count)) if count < n else 1.0
+    if method == "raw" or rates is None:
+        return lo, hi
+    bounds = acc(np.array([lo, hi]), rates["tpr"], rates["fpr"])
+    return None if not np.all(np.isfinite(bounds)) else (float(bounds[0]), float(bounds[1]))
+
+
 def estimate(method: str, n: Any, count: Any, score_sum: Any, rates: Mapping[str, Any] | None) -> Any:
     """Point estimate(s) of one method from sentence counts, flag counts and score sums (arrays broadcast)."""
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -200,7 +200,7 @@ def test_grouping_by_field_holder_time_and_crossed() -> None:
     table = group_csv_rows(gp.results("outlet"), LABELS)  # one row per group, every label's figures
     assert [row[:3] for row in table] == [["group:outlet", "Daily", 6], ["group:outlet", "Wire", 6]] and len(
         table[0]
-    ) == 3 + 2 + 2 + 5 * 2 + 2
+    ) == 3 + 2 + 2 + 3 * 2 + 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,6 +291,22 @@ def test_compare_groups_flags_real_differences_only() -> None:
     assert pairs[("A", "C")]["ci"][1] < 0 and pairs[("A", "C")]["p_holm"] >= pairs[("A", "C")]["p_value"]
     with pytest.raises(StanceError, match="no grouping"):
         compare_groups(gp, "holder")
+
+
+def test_a_group_with_no_flag_keeps_its_sampling_uncertainty() -> None:
+    """0 flags in 20 sentences: every bootstrap replicate is 0, but the exact binomial bound (0.168
+    raw, corrected (0.168 - 0.1) / 0.7 = 0.097) keeps the interval open; its pairs are tested by
+    their intervals, not by a bootstrap without spread."""
+    gp = GroupedPrevalence(LABELS, known_rates(), ["outlet"], n_boot=200)
+    gp.add(records(20, 0, 0.1, unit="z"), meta={"outlet": "Zero"})
+    gp.add(records(20, 3, 0.3, unit="s"), meta={"outlet": "Some"})
+    gp.add(records(20, 18, 0.8, unit="m"), meta={"outlet": "Most"})
+    zero = next(r for r in gp.results() if r["name"] == "Zero" and r["label"] == "blame")
+    assert zero["prevalence"] == 0.0 and zero["ci"][0] == 0.0 and zero["ci"][1] == pytest.approx(0.0972, abs=1e-3)
+    pairs = {(p["a"], p["b"]): p for p in compare_groups(gp, "outlet", labels=["blame"])}
+    assert pairs[("Some", "Zero")]["test"] == "intervals" and pairs[("Some", "Zero")]["p_value"] is None
+    assert not pairs[("Some", "Zero")]["differs"]  # 3 of 20 (FPR 0.1) is within the noise of 0 of 20
+    assert pairs[("Most", "Zero")]["differs"] and pairs[("Most", "Some")]["test"] == "paired bootstrap"
 
 
 def test_holm() -> None:

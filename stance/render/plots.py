@@ -194,7 +194,7 @@ def _time_panel(ax: Any, rows: list[dict[str, Any]], time_key: str, others: list
         (line,) = ax.plot(xs, [r["prevalence"] for _, r in pts], marker="o", label=name)
         lo = [r["ci"][0] if r["ci"] else r["prevalence"] for _, r in pts]
         hi = [r["ci"][1] if r["ci"] else r["prevalence"] for _, r in pts]
-        ax.fill_between(xs, lo, hi, alpha=0.2, color=line.get_color())
+        ax.fill_between(xs, lo, hi, alpha=0.15, color=line.get_color())
     ax.legend(fontsize=7, loc="upper right")
     locator = AutoDateLocator(maxticks=8)
     ax.xaxis.set_major_locator(locator)
