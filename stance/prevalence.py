@@ -11,8 +11,9 @@ Knowing TPR and FPR from held-out labelled data, this module inverts that equati
 
 Both are clipped to [0, 1]. Both assume that the errors transfer: a sentence carrying the label
 looks the same to the model in every group as in the labelled data (prior-probability shift;
-only the label mix changes). ACC is the default: on pseudo-outlets built from the shipped corpus its
-intervals held better (``docs/prevalence.md`` has the figures and where the assumption fails).
+only the label mix changes). ACC is the default: on pseudo-outlets built from the written corpus its
+intervals held far better than PACC's; on real text PACC is slightly better (``docs/prevalence.md``
+has the figures and where the assumption fails).
 
 The error rates (:class:`ErrorRates`) are measured at training time on the dev split and stored in
 the model's manifest (``error_rates``); ``stance calibrate`` re-measures them on other labelled data
