@@ -171,16 +171,16 @@ def test_seed_speaker_breakdown(default_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.jsonl"
     summary = run_scoring(str(default_model), [str(SEED_ARTICLE)], str(out))
     (row,) = list(summary.articles)
-    assert row["by_speaker"]["Lukashenko"]["threat"] > 0
-    assert set(row["by_speaker"]["Lukashenko"]) == set(LABELS)
+    assert row["by_speaker"]["Alexander Lukashenko"]["threat"] > 0
+    assert set(row["by_speaker"]["Alexander Lukashenko"]) == set(LABELS)
     assert row["boilerplate_sentences"] == 6 and row["content_sentences"] + 6 == row["sentences"]
     speakers = {s["speaker"]: s for s in summary.speaker_table()}
-    assert speakers["Lukashenko"]["counts"]["threat"] == row["by_speaker"]["Lukashenko"]["threat"]
+    assert speakers["Alexander Lukashenko"]["counts"]["threat"] == row["by_speaker"]["Alexander Lukashenko"]["threat"]
     assert "(unattributed)" in speakers
     rows = _read_jsonl(out)
     assert (
-        sum("threat" in r["labels"] for r in rows if r["speaker"] == "Lukashenko" and not r["boilerplate"])
-        == (row["by_speaker"]["Lukashenko"]["threat"])
+        sum("threat" in r["labels"] for r in rows if r["speaker"] == "Alexander Lukashenko" and not r["boilerplate"])
+        == (row["by_speaker"]["Alexander Lukashenko"]["threat"])
     )
     for r in rows:
         assert set(r["evidence"]) == set(r["labels"])  # evidence for each predicted label, and only those
@@ -198,7 +198,7 @@ def test_summary_csv_columns(default_model: Path, many: Path, tmp_path: Path) ->
     articles = [r for r in rows if r["kind"] == "article"]
     speakers = [r for r in rows if r["kind"] == "speaker"]
     assert len(articles) == 41 and {r["name"] for r in articles} >= {"wire-0", "wire-39"}
-    assert any(r["name"] == "Lukashenko" for r in speakers)
+    assert any(r["name"] == "Alexander Lukashenko" for r in speakers)
     summary = json.loads(js.read_text(encoding="utf-8"))
     assert summary["totals"]["articles"] == 41
     for r, a in zip(articles, summary["articles"]):
@@ -345,8 +345,8 @@ def test_html_renders_in_headless_chromium(default_model: Path, tmp_path: Path) 
     assert shown == expected and expected
     assert any("Sign Up Now" in text for classes, text in spans if "boiler" in classes.split())
     assert "<h2>Summary</h2>" in html and "<h2>By speaker</h2>" in html
-    assert re.search(r"<tr><td>Lukashenko</td><td>\d+</td>", html)
-    assert 'class="speakers"' in html and "<b>Lukashenko</b>" in html
+    assert re.search(r"<tr><td>Alexander Lukashenko</td><td>\d+</td>", html)
+    assert 'class="speakers"' in html and "<b>Alexander Lukashenko</b>" in html
     assert png.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
 
 
