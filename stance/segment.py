@@ -1,4 +1,4 @@
-"""Article text -> sentences with character offsets, quotation, speaker and boilerplate flags.
+"""Article text -> sentences with character offsets, quotation, holder (who holds the stance: stance.holders) and boilerplate flags.
 
 A rule-based segmenter: it is an order of magnitude faster than pysbd on news text (see
 ``benchmarks/``) and its rules target what news carries: titles and month abbreviations, initials,
@@ -286,9 +286,62 @@ _SPEECH_VERBS = (
 )
 _NAME = r"(?:[A-Z][\w’'-]+(?:\s+(?:de|van|von|al|bin|da|del|la|le)?\s*[A-Z][\w’'-]+){0,3})"
 _ATTRIB_AFTER = re.compile(rf"(?P<who>{_NAME})\s+(?:{_SPEECH_VERBS})\b")
-_NOT_NAMES = {"The", "A", "An", "In", "On", "At", "But", "And", "It", "This", "That", "These", "Those", "They", "We", "I", "You", "There"}
-_NOT_NAMES |= {"Since", "While", "When", "After", "Before", "If", "Officials", "Police", "Here", "Earlier", "Later"}
-_NOT_NAMES |= {"Yesterday", "Today", "Also", "Then", "Meanwhile", "However"}
+_NOT_NAMES = {
+    "The",
+    "A",
+    "An",
+    "In",
+    "On",
+    "At",
+    "But",
+    "And",
+    "It",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "They",
+    "We",
+    "I",
+    "You",
+    "There",
+    "Since",
+    "While",
+    "When",
+    "After",
+    "Before",
+    "If",
+    "Officials",
+    "Police",
+    "Here",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Earlier",
+    "Later",
+    "Yesterday",
+    "Today",
+    "Also",
+    "Then",
+    "Meanwhile",
+    "However",
+}
 
 
 def _is_attribution_after_quote(closing: str, chunk: str, pos: int) -> bool:
