@@ -122,6 +122,7 @@ _TIME_WORDS = (
 _TIME = re.compile(
     rf"(?:\s+|^)(?:(?:on|in|last|this|next|early|late|earlier|later|that|on\s+the)\s+)?(?:[\w-]+\s+)?(?:{_TIME_WORDS})(?:\s+(?:morning|afternoon|evening|night))?\s*$"
 )
+_TIME_SET = frozenset(w.lower() for w in _TIME_WORDS.split("|"))
 _LEAD_TIME = re.compile(
     rf"^(?:(?:on|in|last|this|early|late|earlier)\s+(?:[\w-]+\s+)?(?:{_TIME_WORDS}|\d{{4}})|since then|until now|so far)\s+", re.I
 )
@@ -359,6 +360,11 @@ def _frames(sentences: Sequence[SentenceLike]) -> tuple[list[str], list[bool], l
         if s.paragraph != para:
             inside, para = False, s.paragraph
         starts_open.append(inside)
+        if not _QUOTE_MARK.search(s.text):  # most sentences: no mark, nothing to mask
+            frames.append(_QMASK if inside else " ".join(s.text.split()))
+            quoted.append([(0, len(s.text))] if inside else [])
+            ends_open.append(inside)
+            continue
         out: list[str] = []
         spans: list[tuple[int, int]] = []
         pos = run_start = 0
@@ -382,7 +388,7 @@ def _frames(sentences: Sequence[SentenceLike]) -> tuple[list[str], list[bool], l
             spans.append((run_start, len(s.text)))
         else:
             out.append(s.text[pos:])
-        frames.append(re.sub(r"\s+", " ", "".join(out)).strip())
+        frames.append(" ".join("".join(out).split()))
         ends_open.append(inside)
         quoted.append(spans)
     return frames, starts_open, ends_open, quoted
@@ -409,10 +415,13 @@ def _strip_trailing_modifiers(left: str) -> str:
     while prev != left:
         prev = left
         left = left.rstrip()
-        m = _TIME.search(left)
-        if m and m.start() > 0:
-            left = left[: m.start()]
         words = left.split()
+        if words and words[-1].lower() in _TIME_SET:
+            head, tail = " ".join(words[:-5]), " ".join(words[-5:])
+            m = _TIME.search(tail)
+            if m and (m.start() > 0 or head):
+                left = (head + " " + tail[: m.start()]).strip()
+                words = left.split()
         while words and words[-1].lower().strip(",") in _AUX:
             words.pop()
         if words and words[-1].lower() == "to" and len(words) > 1 and words[-2].lower() in _CONTROL:
@@ -604,12 +613,15 @@ _INVERTIBLE = _set(
 _ACCORDING = re.compile(r"\baccording to\s+([^,.;:!?⟨]+)", re.I)
 
 
-# Most sentences have no reporting verb: they skip the token walk.
-_MAY_ATTRIBUTE = re.compile(
-    r"\b(?:"
-    + "|".join(sorted(_VERBS | _PARTICIPLES, key=len, reverse=True))
-    + r"|[Aa]ccording to|issue[sd]?|made|makes|levell?ed|voice[sd]|expresse[sd]|renew(?:s|ed)?|point(?:s|ed)?|lash(?:es|ed)|speaks|spoke)\b"
-)
+# Most sentences have no reporting verb: they skip the token walk (a set lookup per lower-case word
+# is several times faster than one regex alternation of every verb form).
+_TRIGGERS = _VERBS | _PARTICIPLES | _set("issued issues made makes levelled leveled voiced voices expressed expresses renewed renews")
+_TRIGGERS |= _set("point points pointed lash lashes lashed spoke speaks")
+_LOWER_WORD = re.compile(r"[a-z]+")
+
+
+def _may_attribute(frame: str) -> bool:
+    return "ccording to" in frame or not _TRIGGERS.isdisjoint(_LOWER_WORD.findall(frame))
 
 
 def _find(frame: str) -> tuple[_Found | None, bool]:
@@ -620,7 +632,9 @@ def _find(frame: str) -> tuple[_Found | None, bool]:
         lw = w.strip(",.;:!?")
         if lw in _VERBS:  # lower-case only: "The United States", "Said" as a name
             spans.append((k, 1))
-    for rx in (_LIGHT, _PHRASAL):
+    for rx, cue in ((_LIGHT, ("issue", "made", "make", "level", "voice", "express", "renew")), (_PHRASAL, (" out", " up"))):
+        if not any(c in frame for c in cue):
+            continue
         for m in rx.finditer(frame):
             k = len(frame[: m.start()].split())
             spans.append((k, 1))
@@ -777,7 +791,7 @@ def attribute(sentences: Sequence[SentenceLike], parser: Any = None) -> list[Att
         if parsed is not None:
             found = parsed[i]
         else:
-            found = _find(frame)[0] if frame != _QMASK and _MAY_ATTRIBUTE.search(frame) else None
+            found = _find(frame)[0] if frame != _QMASK and _may_attribute(frame) else None
         if found is None:
             continue
         raw = found.raw
