@@ -16,6 +16,7 @@ loading says the write was interrupted (train again with ``--force``) instead of
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import importlib
 import io
@@ -26,20 +27,22 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from stance import __version__
 from stance.errors import StanceError
 from stance.fileio import atomic_write, sha256_file, write_json, write_text
+from stance.version import __version__
 
 MANIFEST = "manifest.json"
 INCOMPLETE = ".incomplete"
-FORMAT_VERSION = 1
+# 2: thresholds are learnt and held by the model itself (the manifest records them); features are
+# a scikit-learn FeatureUnion. Models of format 1 must be trained again.
+FORMAT_VERSION = 2
 MODEL_FILES = {"joblib": "model.joblib", "skops": "model.skops"}
 # Types and functions a skops file may contain beyond what skops trusts by default and beyond
 # scikit-learn/NumPy/SciPy classes (see _untrusted): stance's estimator parts, exactly.
 STANCE_TYPES = [
     "stance.model.StanceClassifier",
     "stance.features.TextFeatures",
-    "stance.features.ConstructionFeatures",
+    "stance.cues.ConstructionFeatures",
     "stance.features.StemAnalyzer",
     "stance.features.mask_text",
     "stance.features.plain_text",
@@ -149,7 +152,12 @@ def read_manifest(model_dir: str | Path) -> dict[str, Any]:
             raise StanceError(f"manifest lacks '{key}'", path=path)
     if manifest["format_version"] != FORMAT_VERSION:
         raise StanceError(
-            f"model format {manifest['format_version']} is not supported by stance {__version__} (expects {FORMAT_VERSION})",
+            f"model format {manifest['format_version']} is not supported by stance {__version__} (expects {FORMAT_VERSION})"
+            + (
+                "; train the model again"
+                if isinstance(manifest["format_version"], int) and manifest["format_version"] < FORMAT_VERSION
+                else ""
+            ),
             path=path,
         )
     if manifest["model_file"] not in MODEL_FILES.values():
@@ -229,8 +237,34 @@ def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
         raise StanceError(f"cannot load model: {type(exc).__name__}: {exc}".splitlines()[0], path=target) from None
     if list(getattr(model, "labels_", [])) != list(manifest["labels"]):
         raise StanceError("model labels do not match manifest.json", path=target)
-    model.thresholds_ = __import__("numpy").array([manifest["thresholds"][lab] for lab in manifest["labels"]], dtype=float)
+    # The thresholds belong to the model; the manifest only records them. A manifest edited by hand
+    # would otherwise suggest thresholds the model does not use.
+    recorded = manifest_thresholds(manifest)
+    if any(abs(float(t) - r) > 1e-6 for t, r in zip(getattr(model, "thresholds_", []), recorded)):
+        raise StanceError(
+            "manifest 'thresholds' differ from the model's own (they are a record, not a setting; "
+            "change thresholds in the config's [thresholds] and train again)",
+            path=Path(model_dir) / MANIFEST,
+        )
     return model, manifest
+
+
+def manifest_thresholds(manifest: dict[str, Any]) -> list[float]:
+    """The thresholds a manifest records, in label order."""
+    return [float(manifest["thresholds"][lab]) for lab in manifest["labels"]]
+
+
+def load_model_cached(model_dir: str | Path) -> Any:
+    """The model of a directory, loaded once per process and per model file (a model retrained into
+    the same folder has a new sha256 and is loaded afresh); used by scoring workers."""
+    return _load_cached(str(model_dir), read_manifest(model_dir)["model_sha256"])
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(model_dir: str, sha256: str) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_model(model_dir)[0]
 
 
 def untrusted_types(target: Path) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError
+from stance.metrics import confusion_parts, f1_from_counts
 
 ALPHA = 0.05
 
@@ -47,26 +48,17 @@ def _matrices(report: dict[str, Any], labels: list[str]) -> tuple[np.ndarray, np
     return Y, P
 
 
-def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
-    den = 2 * tp + fp + fn
-    return np.where(den > 0, 2 * tp / np.maximum(den, 1e-12), 0.0)
-
-
 def paired_test(Y: np.ndarray, A: np.ndarray, B: np.ndarray, n_resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
     """F1 differences (B - A) per label and for macro-F1, with paired-bootstrap 95% intervals and
     approximate-randomisation p-values. Identical predictions give delta 0 and p = 1."""
     rng = np.random.default_rng(seed)
     n, L = Y.shape
-    Y, A, B = (np.asarray(m, dtype=np.float64) for m in (Y, A, B))
     # per-sentence contributions to TP / FP / FN of each run
-    parts = {
-        "A": (A * Y, A * (1 - Y), (1 - A) * Y),
-        "B": (B * Y, B * (1 - Y), (1 - B) * Y),
-    }
+    parts = {"A": confusion_parts(Y, A), "B": confusion_parts(Y, B)}
 
     def f1_from(weights: np.ndarray, run: str) -> np.ndarray:  # weights: (R, n) -> (R, L)
         tp, fp, fn = (weights @ m for m in parts[run])
-        return _f1(tp, fp, fn)
+        return f1_from_counts(tp, fp, fn)
 
     ones = np.ones((1, n))
     fa, fb = f1_from(ones, "A")[0], f1_from(ones, "B")[0]
@@ -97,7 +89,7 @@ def paired_test(Y: np.ndarray, A: np.ndarray, B: np.ndarray, n_resamples: int = 
         tpb = keep @ parts["B"][0] + S @ parts["A"][0]
         fpb = keep @ parts["B"][1] + S @ parts["A"][1]
         fnb = keep @ parts["B"][2] + S @ parts["A"][2]
-        d = _f1(tpb, fpb, fnb) - _f1(tpa, fpa, fna)
+        d = f1_from_counts(tpb, fpb, fnb) - f1_from_counts(tpa, fpa, fna)
         hits += (np.abs(d) >= np.abs(delta) - 1e-12).sum(axis=0)
         hits_macro += int((np.abs(d.mean(axis=1)) >= abs(delta_macro) - 1e-12).sum())
     p = (hits + 1) / (n_resamples + 1)
@@ -187,6 +179,8 @@ def compare_reports(reports: Sequence[dict[str, Any]], names: Sequence[str], n_r
 
 
 def compare_files(paths: Sequence[str | Path], n_resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """:func:`compare_reports` on report files, each run named by its file's stem (write the result
+    with :func:`stance.render.files.write_report`)."""
     reports = [load_report(p) for p in paths]
     names = [Path(p).stem if Path(p).stem not in [Path(q).stem for q in paths if q != p] else str(p) for p in paths]
     return compare_reports(reports, names, n_resamples=n_resamples, seed=seed)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from stance.config import DataConfig
+from stance.config import HUB_ID, Config, DataConfig, is_hub_id
 from stance.errors import StanceError, did_you_mean
 from stance.fileio import parse_json_line, read_text, sha256_path, write_jsonl
-
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(:[\w.-]+)?$")
 
 
 @dataclass
@@ -186,7 +183,7 @@ def _read_with_datasets(source: str, text_field: str | None = None) -> tuple[lis
             else:
                 raise StanceError(f"unsupported data format '{suffix}' (use .jsonl, .csv, .tsv, .parquet or a dataset folder)", path=p)
             digest = sha256_path(p)
-        elif _HUB_ID.match(source) and not source.lower().endswith(".parquet"):
+        elif HUB_ID.match(source) and not source.lower().endswith(".parquet"):
             name, _, split = source.partition(":")
             ds = datasets.load_dataset(name, split=split or "train")
             digest = f"hub:{name}:{ds._fingerprint}"
@@ -328,15 +325,27 @@ def rows_to_data(
 
 
 def load_data(
-    source: str | Path | Sequence[str | Path], labels: Sequence[str], cfg: DataConfig | None = None, require_labels: bool = True
+    source: str | Path | Sequence[str | Path],
+    labels: Sequence[str],
+    cfg: DataConfig | None = None,
+    require_labels: bool = True,
+    key: str | None = None,
 ) -> LabelledData:
-    """Load one split from a path or hub id (or a list of them, joined) into a :class:`LabelledData`."""
+    """Load one split from a path or hub id (or a list of them, joined) into a :class:`LabelledData`.
+
+    A missing file is an error that says where it was looked for (and, with ``key``, which config
+    key named it).
+    """
     cfg = cfg or DataConfig()
     if not isinstance(source, (str, Path)):
         if not source:
-            raise StanceError("an empty list of data sources")
-        parts = [load_data(s, labels, cfg, require_labels) for s in source]
+            raise StanceError("an empty list of data sources" + (f" in config key '{key}'" if key else ""))
+        parts = [load_data(s, labels, cfg, require_labels, key) for s in source]
         return parts[0] if len(parts) == 1 else concat(parts)
+    if not Path(source).exists() and not is_hub_id(str(source)):
+        where = [] if Path(source).is_absolute() else [f"looked for {Path(source).resolve()}"]
+        where += [f"named by config key '{key}'"] if key else []
+        raise StanceError("file not found" + (f" ({'; '.join(where)})" if where else ""), path=source)
     rows, digest = read_rows(source, cfg.text_field)
     return rows_to_data(rows, labels, cfg, source=str(source), sha256=digest, require_labels=require_labels)
 
@@ -354,17 +363,6 @@ def save_jsonl(data: LabelledData, path: str | Path, keep_extra: bool = True) ->
     write_jsonl(path, rows())
 
 
-# ---------------------------------------------------------------------------------------------
-# Splits
-
-
-def stratified_kfold(Y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Multi-label iterative stratification (Sechidis et al. 2011) via ``iterative-stratification``."""
-    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
-
-    if folds < 2:
-        raise StanceError("--folds must be at least 2")
-    # Add the "no label" column so that the unlabelled share is stratified too.
-    target = np.hstack([Y, (Y.sum(axis=1) == 0)[:, None]]).astype(int)
-    splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(Y)), target))
+def load_split(cfg: Config, split: str) -> LabelledData:
+    """The config's ``data.train``, ``data.dev`` or ``data.test``, loaded."""
+    return load_data(getattr(cfg.data, split), cfg.labels, cfg.data, key=f"data.{split}")

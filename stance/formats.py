@@ -1,17 +1,8 @@
-"""The labelling loop: what to label next, likely label errors, annotation-tool formats, merging.
-
-- :func:`suggest` scores articles and picks the sentences most worth labelling next: the ones whose
-  probability sits closest to a label's decision threshold (uncertainty sampling), chosen so that
-  the batch is diverse (maximal marginal relevance over TF-IDF vectors of the candidates, with
-  near-copies excluded outright). Boilerplate, very short fragments, repeats and sentences already in
-  a labelled corpus are skipped.
-- :func:`audit` finds likely label errors in the training data from out-of-fold predicted
-  probabilities: cleanlab's multi-label ``find_label_issues`` where the optional extra
-  ``stance[labelling]`` is installed, otherwise a documented fallback (see :func:`rank_disagreements`).
-- Label Studio JSON and doccano JSONL (text classification, several labels per text) to and from
-  the corpus format (``{"text", "labels", ...}`` a line), so a batch can be labelled in either tool.
-- :func:`merge` folds a labelled batch back into a corpus and refuses conflicts (the same sentence,
-  after normalisation, with different labels) unless told how to resolve them.
+"""The corpus format (``{"text", "labels", ...}`` a line) and the annotation tools' formats: Label
+Studio JSON and doccano JSONL (text classification, several labels per text), both ways, so a batch
+can be labelled in either tool; and :func:`merge`, which folds a labelled batch back into a corpus
+and refuses conflicts (the same sentence, after normalisation, with different labels) unless told
+how to resolve them.
 
 Which rows count as labelled: a row that still carries the model's ``suggested`` field with empty
 ``labels`` is a suggestion nobody has labelled yet. Exports to Label Studio give such rows the
@@ -21,14 +12,11 @@ labelled, ``"labels": []`` meaning "none of the labels".
 
 from __future__ import annotations
 
-import heapq
 import json
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from stance.errors import StanceError, did_you_mean
 from stance.fileio import write_jsonl
@@ -42,10 +30,6 @@ LS_TO_NAME = "text"
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "«": '"', "»": '"', "–": "-", "—": "-"})
 
 Row = dict[str, Any]
-
-
-# ---------------------------------------------------------------------------------------------
-# Small helpers
 
 
 def normalise_text(text: str) -> str:
@@ -66,7 +50,7 @@ def _numbered(rows: Iterable[Row | tuple[int, Row]]) -> list[tuple[int, Row]]:
     return out
 
 
-def _check_labels(value: Any, allowed: Sequence[str] | None, field: str, path: str, line: int | None, where: str = "") -> list[str]:
+def check_labels(value: Any, allowed: Sequence[str] | None, field: str, path: str, line: int | None, where: str = "") -> list[str]:
     """A list of distinct label names (a bare string is one label), each in ``allowed`` if given."""
     if isinstance(value, str):
         value = [value]
@@ -88,289 +72,12 @@ def _check_labels(value: Any, allowed: Sequence[str] | None, field: str, path: s
     return out
 
 
-def _check_text(row: Row, path: str, line: int | None, field: str = "text") -> str:
+def check_text(row: Row, path: str, line: int | None, field: str = "text") -> str:
     text = row.get(field)
     if not isinstance(text, str) or not text.strip():
         hint = did_you_mean(field, [str(k) for k in row]) if field not in row else ""
         raise StanceError(f"'{field}' must be a non-empty string" + hint, path=path, line=line)
     return text
-
-
-# ---------------------------------------------------------------------------------------------
-# suggest
-
-
-def label_uncertainty(P: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Per row, how close the most doubtful label is to its threshold: 1 on the threshold, 0 at 0 or 1.
-
-    The distance ``|p - t|`` is scaled by the room on that side of the threshold (``t`` below it,
-    ``1 - t`` above), so labels with low thresholds are not favoured over labels with high ones.
-    """
-    p = np.asarray(P, dtype=float)
-    t = np.asarray(thresholds, dtype=float)[None, :]
-    room = np.where(p < t, t, 1 - t)
-    closeness = 1 - np.abs(p - t) / np.maximum(room, 1e-9)
-    return np.clip(closeness, 0, 1).max(axis=1) if p.shape[1] else np.zeros(len(p))
-
-
-def select_diverse(X: Any, uncertainty: np.ndarray, n: int, diversity: float = 0.3, max_similarity: float = 0.7) -> list[int]:
-    """Greedy maximal marginal relevance: pick, one at a time, the candidate maximising
-    ``(1 - diversity) * uncertainty - diversity * (cosine similarity to the closest pick)``,
-    never one whose similarity to a pick reaches ``max_similarity`` (near-copies). May return fewer
-    than ``n`` when every remaining candidate is a near-copy of a pick."""
-    from sklearn.preprocessing import normalize
-
-    m = len(uncertainty)
-    if m == 0 or n <= 0:
-        return []
-    X = normalize(X)
-    u = np.asarray(uncertainty, dtype=float)
-    closest = np.zeros(m)
-    available = np.ones(m, dtype=bool)
-    picked: list[int] = []
-    while len(picked) < n and available.any():
-        score = np.where(available, (1 - diversity) * u - diversity * closest, -np.inf)
-        i = int(np.argmax(score))
-        picked.append(i)
-        sim = X @ X[i].T
-        sim = np.asarray(sim.todense() if hasattr(sim, "todense") else sim, dtype=float).ravel()
-        closest = np.maximum(closest, sim)
-        available[i] = False
-        available &= closest < max_similarity
-    return picked
-
-
-def pool_vectors(texts: Sequence[str]) -> Any:
-    """Word TF-IDF vectors fitted on the candidates themselves, for similarity between them.
-
-    Not the model's own features: its vocabulary is its training data's, and on new text two
-    sentences that share only the few words it knows would look alike. Unigrams, because a near-copy
-    (a word added or swapped) keeps a cosine above about 0.75 while a paraphrase falls to about 0.5.
-    """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from stance.features import TOKEN_PATTERN
-
-    try:
-        return TfidfVectorizer(sublinear_tf=True, token_pattern=TOKEN_PATTERN).fit_transform(list(texts))
-    except ValueError:  # no tokens at all (e.g. only punctuation): every candidate is as different as can be
-        import scipy.sparse as sp
-
-        return sp.identity(len(texts), format="csr")
-
-
-def _corpus_keys(paths: Sequence[str | Path]) -> set[int]:
-    """Hashes of the normalised sentences in labelled files (hashes: a set of ints stays small)."""
-    from stance.data import read_rows
-
-    keys: set[int] = set()
-    for path in paths:
-        rows, _ = read_rows(path)
-        for line, row in rows:
-            keys.add(hash(normalise_text(_check_text(row, str(path), line))))
-    return keys
-
-
-def suggest(
-    model_dir: str | Path,
-    inputs: Sequence[str],
-    n: int = 200,
-    seed: int = 0,
-    *,
-    exclude: Sequence[str | Path] = (),
-    diversity: float = 0.3,
-    max_similarity: float = 0.7,
-    min_words: int = 3,
-    pool: int | None = None,
-    on_article: Callable[[Any, list[Row]], None] | None = None,
-) -> list[Row]:
-    """The ``n`` sentences of ``inputs`` most worth labelling next, in the order chosen (most uncertain first).
-
-    Sentences are streamed: only the ``pool`` most uncertain (default ``max(10 n, 1000)``) are kept
-    for the diversity step, so memory does not grow with the input. Skipped: boilerplate (captions,
-    credits, footers), sentences under ``min_words`` words, repeats (normalised text), and sentences
-    already in the labelled files ``exclude``. ``seed`` breaks ties between equally uncertain
-    sentences. Each record is ``{"text", "labels": [], "suggested", "scores", "uncertainty",
-    "article", "sentence"}``.
-    """
-    from stance.artifact import load_model
-    from stance.score import iter_articles, score_texts
-
-    if n < 1:
-        raise StanceError("--n must be at least 1")
-    if not 0 <= diversity <= 1:
-        raise StanceError("diversity must be between 0 and 1")
-    if not 0 < max_similarity <= 1:
-        raise StanceError("max_similarity must be in (0, 1]")
-    model, manifest = load_model(model_dir)
-    labels = list(manifest["labels"])
-    thresholds = np.asarray(model.thresholds_, dtype=float)
-    seen = _corpus_keys(exclude)
-    rng = np.random.default_rng(seed)
-    pool_size = pool or max(10 * n, 1000)
-    heap: list[tuple[float, float, int, Row]] = []  # (uncertainty, tie-break, order, record): a min-heap of the best
-    order = 0
-    chunk: list[Any] = []
-
-    def consume(articles: list[Any]) -> None:
-        nonlocal order
-        for article, records in zip(articles, score_texts(model, articles, evidence=0)):
-            if on_article:
-                on_article(article, records)
-            keep = []
-            for r in records:
-                key = normalise_text(r["text"])
-                if r["boilerplate"] or len(key.split()) < min_words or hash(key) in seen:
-                    continue
-                seen.add(hash(key))
-                keep.append(r)
-            if not keep:
-                continue
-            P = np.array([[r["scores"][lab] for lab in labels] for r in keep])
-            for r, u in zip(keep, label_uncertainty(P, thresholds)):
-                rec = {
-                    "text": r["text"],
-                    "labels": [],
-                    "suggested": r["labels"],
-                    "scores": r["scores"],
-                    "uncertainty": round(float(u), 4),
-                    "article": r["article"],
-                    "sentence": r["sentence"],
-                }
-                item = (float(u), float(rng.random()), order, rec)
-                order += 1
-                if len(heap) < pool_size:
-                    heapq.heappush(heap, item)
-                elif item[:2] > heap[0][:2]:
-                    heapq.heapreplace(heap, item)
-
-    for article in iter_articles(inputs):
-        chunk.append(article)
-        if len(chunk) >= 16:
-            consume(chunk)
-            chunk = []
-    if chunk:
-        consume(chunk)
-    if not heap:
-        return []
-    candidates = [item[3] for item in sorted(heap, reverse=True)]
-    X = pool_vectors([c["text"] for c in candidates])
-    u = np.array([c["uncertainty"] for c in candidates])
-    return [candidates[i] for i in select_diverse(X, u, n, diversity=diversity, max_similarity=max_similarity)]
-
-
-# ---------------------------------------------------------------------------------------------
-# audit
-
-
-def out_of_fold_proba(cfg: Any, data: Any, folds: int) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold probabilities (n, n_labels) and the fold models' thresholds for each row."""
-    from stance.data import stratified_kfold
-    from stance.train import fit_model
-
-    P = np.zeros(data.Y.shape, dtype=float)
-    T = np.zeros(data.Y.shape, dtype=float)
-    for tr, te in stratified_kfold(data.Y, folds, cfg.seed):
-        model, _ = fit_model(cfg, data.subset(tr), None)
-        P[te] = model.predict_proba([data.texts[i] for i in te])
-        T[te] = model.thresholds_
-    return P, T
-
-
-def rank_disagreements(Y: np.ndarray, P: np.ndarray, T: np.ndarray) -> list[int]:
-    """The fallback ranking (no cleanlab): rows where the out-of-fold prediction disagrees with the
-    given label for some label (given 1 and ``p < t``, or given 0 and ``p >= t``), ranked by the
-    most confident such disagreement ``|given - p|``; rows that agree on every label are not issues."""
-    Y = np.asarray(Y, dtype=float)
-    disagree = (Y == 1) & (P < T) | (Y == 0) & (P >= T)
-    strength = np.where(disagree, np.abs(Y - P), 0.0).max(axis=1) if Y.shape[1] else np.zeros(len(Y))
-    rows = np.flatnonzero(disagree.any(axis=1))
-    return [int(i) for i in rows[np.argsort(-strength[rows], kind="stable")]]
-
-
-def _cleanlab_ranking(Y: np.ndarray, P: np.ndarray) -> tuple[list[int], np.ndarray]:
-    import warnings
-
-    from cleanlab.filter import find_label_issues
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if Y.shape[1] == 1:  # one label: an ordinary binary problem
-            probs = np.hstack([1 - P, P])
-            ranked = find_label_issues(labels=Y[:, 0].astype(int), pred_probs=probs, return_indices_ranked_by="self_confidence")
-            quality = np.where(Y[:, 0] == 1, P[:, 0], 1 - P[:, 0])
-        else:
-            from cleanlab.multilabel_classification.rank import get_label_quality_scores
-
-            lists = [[int(j) for j in np.flatnonzero(row)] for row in Y]
-            ranked = find_label_issues(labels=lists, pred_probs=P, multi_label=True, return_indices_ranked_by="self_confidence")
-            quality = get_label_quality_scores(lists, P)
-    return [int(i) for i in ranked], np.asarray(quality, dtype=float)
-
-
-def audit(cfg: Any, folds: int = 5, method: str = "auto", top: int | None = None) -> dict[str, Any]:
-    """Likely label errors in train (+ dev), ranked: out-of-fold probabilities from multi-label
-    stratified k-fold, then cleanlab's multi-label ``find_label_issues`` (``method="cleanlab"``, the
-    default where installed) or :func:`rank_disagreements` (``method="fallback"``).
-
-    Each issue: ``{"rank", "text", "labels" (given), "suspected" (what the out-of-fold model
-    predicts), "add", "remove", "scores" (out-of-fold probabilities), "thresholds", "score" (higher
-    = more likely wrong), "file", "line"}``. Test data never enters.
-    """
-    from stance.data import load_data
-
-    if method not in ("auto", "cleanlab", "fallback"):
-        raise StanceError(f"unknown audit method '{method}' (use auto, cleanlab or fallback)")
-    if method in ("auto", "cleanlab"):
-        try:
-            import cleanlab  # noqa: F401
-        except ImportError:
-            if method == "cleanlab":
-                raise StanceError("--method cleanlab needs the optional extra: pip install 'stance[labelling]'") from None
-            method = "fallback"
-        else:
-            method = "cleanlab"
-    parts = [load_data(cfg.data.train, cfg.labels, cfg.data)]
-    if cfg.data.dev:
-        parts.append(load_data(cfg.data.dev, cfg.labels, cfg.data))
-    from stance.data import concat
-
-    data = concat(parts)
-    files = [p.source for p in parts for _ in range(len(p))]
-    if len(data) < folds * 2:
-        raise StanceError(f"{len(data)} records are too few for {folds} folds", path=data.source)
-    P, T = out_of_fold_proba(cfg, data, folds)
-    Y = np.asarray(data.Y)
-    if method == "cleanlab":
-        ranked, quality = _cleanlab_ranking(Y, P)
-        score = 1 - quality
-    else:
-        ranked = rank_disagreements(Y, P, T)
-        score = np.where((Y == 1) & (P < T) | (Y == 0) & (P >= T), np.abs(Y - P), 0.0).max(axis=1)
-    issues = []
-    for rank, i in enumerate(ranked[: top or None], start=1):
-        given = [lab for lab, y in zip(cfg.labels, Y[i]) if y]
-        suspected = [lab for lab, p, t in zip(cfg.labels, P[i], T[i]) if p >= t]
-        issues.append(
-            {
-                "rank": rank,
-                "text": data.texts[i],
-                "labels": given,
-                "suspected": suspected,
-                "add": [lab for lab in suspected if lab not in given],
-                "remove": [lab for lab in given if lab not in suspected],
-                "scores": {lab: round(float(p), 4) for lab, p in zip(cfg.labels, P[i])},
-                "thresholds": {lab: round(float(t), 4) for lab, t in zip(cfg.labels, T[i])},
-                "score": round(float(score[i]), 4),
-                "file": files[i],
-                "line": data.lines[i] if data.lines else None,
-            }
-        )
-    return {"method": method, "folds": folds, "n": len(data), "data": data.source, "n_issues": len(ranked), "issues": issues}
-
-
-# ---------------------------------------------------------------------------------------------
-# Annotation-tool formats
 
 
 def read_corpus(path: str | Path, labels: Sequence[str] | None = None) -> list[tuple[int, Row]]:
@@ -379,13 +86,13 @@ def read_corpus(path: str | Path, labels: Sequence[str] | None = None) -> list[t
 
     out = []
     for line, row in read_jsonl(path):
-        _check_text(row, str(path), line)
+        check_text(row, str(path), line)
         if "labels" not in row:
             raise StanceError('missing \'labels\' (the corpus format is {"text", "labels": [...]})', path=path, line=line)
         row = dict(row)
-        row["labels"] = _check_labels(row["labels"], labels, "labels", str(path), line)
+        row["labels"] = check_labels(row["labels"], labels, "labels", str(path), line)
         if "suggested" in row:
-            row["suggested"] = _check_labels(row["suggested"], None, "suggested", str(path), line)
+            row["suggested"] = check_labels(row["suggested"], None, "suggested", str(path), line)
         out.append((line, row))
     return out
 
@@ -421,7 +128,7 @@ def _result_choices(result: Any, where: str, path: str) -> list[str]:
         if not isinstance(item, dict) or item.get("type") != "choices":
             continue  # other control tags (text areas, ratings) carry no labels
         choices = (item.get("value") or {}).get("choices", [])
-        out += _check_labels(choices, None, "choices", path, None, f"{where}: ")
+        out += check_labels(choices, None, "choices", path, None, f"{where}: ")
     return list(dict.fromkeys(out))
 
 
@@ -459,7 +166,7 @@ def from_label_studio(tasks: Any, source: str = "<memory>", labels: Sequence[str
             preds = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
             row["suggested"] = _result_choices(preds[0].get("result", []), where, source) if preds else []
         if labels is not None:
-            _check_labels(row["labels"], labels, "choices", source, None, f"{where}: ")
+            check_labels(row["labels"], labels, "choices", source, None, f"{where}: ")
         rows.append(row)
     return rows
 
@@ -478,14 +185,14 @@ def from_doccano(rows: Iterable[Row | tuple[int, Row]], source: str = "<memory>"
     field is dropped for that reason."""
     out = []
     for line, row in _numbered(rows):
-        text = _check_text(row, source, line)
+        text = check_text(row, source, line)
         key = "label" if "label" in row else "labels" if "labels" in row else None
         value = row.get(key, []) if key else []
         if isinstance(value, list) and any(isinstance(v, list) for v in value):
             raise StanceError(
                 "'label' holds spans ([start, end, label]): that is sequence labelling, not text classification", path=source, line=line
             )
-        new: Row = {"text": text, "labels": _check_labels(value, labels, key or "label", source, line)}
+        new: Row = {"text": text, "labels": check_labels(value, labels, key or "label", source, line)}
         for k, v in row.items():
             if k not in ("text", "label", "labels", "suggested"):
                 new[k] = v
@@ -537,6 +244,8 @@ def write_rows_as(path: str | Path, fmt: str, rows: list[Row]) -> None:
 
 def convert(src: str | Path, dst: str | Path, from_fmt: str, to_fmt: str, labels: Sequence[str] | None = None) -> dict[str, Any]:
     """Convert between corpus, Label Studio and doccano files; returns counts and the label set."""
+    if labels is not None and not labels:
+        raise StanceError("--labels: no label names given")
     for fmt in (from_fmt, to_fmt):
         if fmt not in FORMATS:
             raise StanceError(f"unknown format '{fmt}' (use {', '.join(FORMATS)})" + did_you_mean(fmt, FORMATS))
@@ -549,10 +258,6 @@ def convert(src: str | Path, dst: str | Path, from_fmt: str, to_fmt: str, labels
         named += [lab for r in rows for lab in r["labels"] + r.get("suggested", [])]
         seen = list(dict.fromkeys(named))
     return {"rows": len(rows), "unlabelled": sum(is_unlabelled(r) for r in rows), "labels": seen}
-
-
-# ---------------------------------------------------------------------------------------------
-# merge
 
 
 def merge(
@@ -580,14 +285,14 @@ def merge(
     out: list[Row] = [dict(r) for _, r in base]
     where: dict[str, tuple[int, str, int]] = {}  # key -> (index in out, source, line)
     for k, (line, row) in enumerate(base):
-        where.setdefault(normalise_text(_check_text(row, base_source, line)), (k, base_source, line))
+        where.setdefault(normalise_text(check_text(row, base_source, line)), (k, base_source, line))
     counts = {"base": len(base), "added": 0, "duplicates": 0, "conflicts": 0, "unlabelled": 0}
     conflicts: list[tuple[str, list[str], str, list[str], str]] = []
     for line, row in new:
-        text = _check_text(row, new_source, line)
+        text = check_text(row, new_source, line)
         if "labels" not in row:
             raise StanceError("missing 'labels'", path=new_source, line=line)
-        labels = _check_labels(row["labels"], None, "labels", new_source, line)
+        labels = check_labels(row["labels"], None, "labels", new_source, line)
         if is_unlabelled(row):
             counts["unlabelled"] += 1
             continue

@@ -1,0 +1,35 @@
+"""``stance train``: config -> model directory (:func:`stance.train.train`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from stance.cli._app import app, status
+
+
+@app.command("train")
+def train_cli(
+    config: Path = typer.Option(..., "--config", "-c", help="TOML config, e.g. configs/default.toml."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model directory to write."),
+    overrides: list[str] = typer.Option([], "--set", help="Override a config value: section.key=value (TOML value)."),
+    force: bool = typer.Option(False, "--force", help="Replace a model already in --out."),
+    fmt: str = typer.Option("joblib", "--format", help="Model file format: joblib, or skops (safe to share; extra 'skops')."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel fits (one per label)."),
+) -> None:
+    """Train a model from a config and write MODEL_DIR/model.joblib + manifest.json."""
+    from stance.config import load_config
+    from stance.train import train
+
+    cfg = load_config(config, overrides)
+    console = status()
+    with console.status("training") as line:
+        manifest = train(cfg, out, force=force, fmt=fmt, n_jobs=jobs, on_step=lambda m: line.update(m))
+    console.print(f"wrote {out} ({manifest['data']['train']['n']} training sentences)")
+    dev = manifest.get("dev_metrics")
+    if dev:
+        console.print(
+            "dev (thresholds tuned here, so optimistic): macro-F1 "
+            f"{dev['macro_f1']:.3f}; " + ", ".join(f"{k} F1 {v['f1']:.3f} @ {v['threshold']:.2f}" for k, v in dev["per_label"].items())
+        )

@@ -1,0 +1,78 @@
+"""Self-contained HTML pages (Jinja2 templates in ``stance/templates``) for evaluation reports,
+comparisons and scored articles."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from stance.render.colours import label_colours
+from stance.render.markdown import comparison_rows, evaluation_table
+from stance.render.plots import comparison_chart, evaluation_plots
+
+
+def _env() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("stance", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = lambda x: "–" if x is None else f"{100 * x:.1f}"
+    env.filters["f3"] = lambda x: "–" if x is None else f"{x:.3f}"
+    return env
+
+
+def evaluation_html(report: dict[str, Any]) -> str:
+    return (
+        _env()
+        .get_template("evaluation.html.j2")
+        .render(
+            report=report, table=evaluation_table(report), plots=evaluation_plots(report), colours=label_colours(list(report["per_label"]))
+        )
+    )
+
+
+def comparison_html(result: dict[str, Any]) -> str:
+    return _env().get_template("compare.html.j2").render(result=result, rows=comparison_rows(result), chart=comparison_chart(result))
+
+
+def scores_html(items: list[tuple[Any, list[dict[str, Any]], dict[str, Any]]], labels: list[str], summary: Any) -> str:
+    colours = label_colours(labels)
+    articles = []
+    for article, records, row in items:
+        parts = []
+        pos = 0
+        text = article.text
+        for r in records:
+            parts.append(html.escape(text[pos : r["start"]]).replace("\n\n", "<br><br>"))
+            parts.append(_sentence_span(r, labels, colours))
+            pos = r["end"]
+        parts.append(html.escape(text[pos:]))
+        articles.append({"id": article.id, "body": "".join(parts), "row": row})
+    return (
+        _env()
+        .get_template("scores.html.j2")
+        .render(articles=articles, labels=labels, colours=colours, speakers=summary.speaker_table(), totals=summary.totals())
+    )
+
+
+def _sentence_span(r: dict[str, Any], labels: list[str], colours: dict[str, str]) -> str:
+    title = " · ".join(f"{lab} {r['scores'][lab]:.2f}" for lab in labels)
+    if r.get("speaker"):
+        title += f" · speaker: {r['speaker']}"
+    classes = ["s"] + [f"l-{lab}" for lab in r["labels"]] + (["boiler"] if r["boilerplate"] else [])
+    style = ""
+    if r["labels"]:
+        c = colours[r["labels"][0]]
+        shadow = ", ".join(f"inset 0 -{3 * (k + 1)}px 0 {colours[lab]}" for k, lab in enumerate(r["labels"]))
+        style = f' style="background:{c}22; box-shadow:{shadow}"'
+    ev = ""
+    if r.get("evidence"):
+        ev_txt = "; ".join(f"{lab}: " + ", ".join(t for t, _ in terms) for lab, terms in r["evidence"].items() if terms)
+        if ev_txt:
+            title += " · evidence: " + ev_txt
+            ev = f'<sup class="ev">{html.escape(", ".join(r["labels"]))}</sup>'
+    return f'<span class="{" ".join(classes)}" title="{html.escape(title)}"{style}>{html.escape(r["text"])}</span>{ev}'

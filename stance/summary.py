@@ -1,0 +1,116 @@
+"""Aggregates of scored sentences: per article, per speaker and in total (boilerplate left out),
+kept as articles stream past so that memory stays flat over millions of them."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from stance.articles import Article
+from stance.fileio import json_line, jsonl_lines
+
+SUMMARY_ROWS_IN_MEMORY = 10_000  # per-article summary rows held in memory before they are spooled to disk
+
+
+class ArticleRows:
+    """Per-article summary rows, appended as articles are scored: a list up to
+    ``SUMMARY_ROWS_IN_MEMORY`` rows, then spooled to a temporary JSON-lines file, so that memory stays
+    flat over millions of articles. Supports ``len``, iteration and indexing like a list."""
+
+    def __init__(self, keep: int | None = None) -> None:
+        self.keep = SUMMARY_ROWS_IN_MEMORY if keep is None else keep
+        self._rows: list[dict[str, Any]] = []
+        self._spool: Any = None
+        self._n = 0
+
+    def append(self, row: dict[str, Any]) -> None:
+        self._n += 1
+        if self._spool is None:
+            if len(self._rows) < self.keep:
+                self._rows.append(row)
+                return
+            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed with the object)
+            self._spool.write(jsonl_lines(self._rows))
+            self._rows = []
+        self._spool.write(json_line(row))
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._spool is None:
+            yield from list(self._rows)
+            return
+        self._spool.flush()
+        self._spool.seek(0)
+        try:
+            for _ in range(self._n):
+                yield json.loads(self._spool.readline())
+        finally:
+            self._spool.seek(0, 2)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if self._spool is None:
+            return self._rows[index]
+        return list(self)[index]
+
+
+class Summary:
+    """Running per-article and per-speaker counts of each label (boilerplate left out)."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self.labels = labels
+        self.articles = ArticleRows()
+        self.speakers: dict[str, Counter[str]] = defaultdict(Counter)
+        self._content_sentences = 0
+        self._counts: Counter[str] = Counter()
+
+    def add(self, article: Article, records: list[dict[str, Any]]) -> dict[str, Any]:
+        """Count one article's sentence records; returns its summary row."""
+        content = [r for r in records if not r["boilerplate"]]
+        counts = Counter(lab for r in content for lab in r["labels"])
+        by_speaker: dict[str, dict[str, int]] = {}
+        for r in content:
+            who = r["speaker"] or "(unattributed)"
+            self.speakers[who]["sentences"] += 1
+            for lab in r["labels"]:
+                self.speakers[who][lab] += 1
+            if r["labels"] and r["speaker"]:
+                entry = by_speaker.setdefault(r["speaker"], {lab: 0 for lab in self.labels})
+                for lab in r["labels"]:
+                    entry[lab] += 1
+        n = len(content)
+        row = {
+            "article": article.id,
+            "sentences": len(records),
+            "content_sentences": n,
+            "boilerplate_sentences": len(records) - n,
+            "counts": {lab: counts.get(lab, 0) for lab in self.labels},
+            "rates": {lab: round(counts.get(lab, 0) / n, 4) if n else 0.0 for lab in self.labels},
+            "by_speaker": by_speaker,
+        }
+        self.articles.append(row)
+        self._content_sentences += n
+        self._counts.update(counts)
+        return row
+
+    def speaker_table(self) -> list[dict[str, Any]]:
+        rows = []
+        for who, c in sorted(self.speakers.items(), key=lambda kv: -kv[1]["sentences"]):
+            n = c["sentences"]
+            rows.append(
+                {
+                    "speaker": who,
+                    "sentences": n,
+                    "counts": {lab: c.get(lab, 0) for lab in self.labels},
+                    "rates": {lab: round(c.get(lab, 0) / n, 4) if n else 0.0 for lab in self.labels},
+                }
+            )
+        return rows
+
+    def totals(self) -> dict[str, Any]:
+        counts = {lab: self._counts.get(lab, 0) for lab in self.labels}
+        return {"articles": len(self.articles), "content_sentences": self._content_sentences, "counts": counts}
