@@ -1,4 +1,4 @@
-"""Reading articles: files, folders (recursively), HTML pages, JSONL of ``{"id", "text"}`` and
+"""Reading articles: files, folders (recursively), HTML pages, JSONL of ``{"id", "text", ...}`` and
 standard input, lazily, one :class:`Article` at a time; plus :func:`as_articles` for texts held in
 memory (a notebook's list of strings or a DataFrame column).
 
@@ -16,7 +16,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,12 @@ BadLine = Callable[[StanceError], None]
 
 @dataclass
 class Article:
+    """One article; ``meta`` holds every other field of its JSONL line (outlet, author, date ...),
+    which ``stance score --group-by`` groups by."""
+
     id: str
     text: str
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def as_articles(items: Iterable[Any]) -> Iterator[Article]:
@@ -48,7 +52,7 @@ def as_articles(items: Iterable[Any]) -> Iterator[Article]:
         elif isinstance(item, str):
             yield Article(str(i), item)
         elif isinstance(item, dict) and isinstance(item.get("text"), str):
-            yield Article(str(item.get("id", i)), item["text"])
+            yield Article(str(item.get("id", i)), item["text"], _meta(item))
         elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
             yield Article(str(item[0]), item[1])
         else:
@@ -119,7 +123,12 @@ def _jsonl_articles(lines: Iterable[str], name: str, on_bad_line: BadLine | None
                 raise
             on_bad_line(exc)
             continue
-        yield Article(str(obj.get("id", f"{name}:{number}")), obj["text"])
+        yield Article(str(obj.get("id", f"{name}:{number}")), obj["text"], _meta(obj))
+
+
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    """An article's metadata: every field but its text."""
+    return {k: v for k, v in obj.items() if k != "text"}
 
 
 def _articles_from_bytes(data: bytes, name: str, suffix: str, on_bad_line: BadLine | None = None) -> Iterator[Article]:

@@ -188,6 +188,18 @@ def read_manifest(model_dir: str | Path) -> dict[str, Any]:
     return manifest
 
 
+def update_manifest(model_dir: str | Path, fields: dict[str, Any]) -> dict[str, Any]:
+    """Replace or add manifest ``fields`` (never those that describe the model file), atomically,
+    after checking the model file against the manifest; the model file is not touched, so its
+    sha256 stays what the manifest says. Returns the new manifest."""
+    fixed = {"format_version", "labels", "thresholds", "model_file", "model_format", "model_sha256"} & set(fields)
+    if fixed:
+        raise StanceError(f"the manifest's {', '.join(sorted(fixed))} describe the model file and cannot be changed")
+    manifest = {**verify_model(model_dir), **fields}
+    write_json(Path(model_dir) / MANIFEST, manifest)
+    return manifest
+
+
 def model_format(manifest: dict[str, Any]) -> str:
     """The format follows the file name, so that the loader cannot be switched by a manifest field."""
     return {v: k for k, v in MODEL_FILES.items()}[manifest["model_file"]]

@@ -116,6 +116,7 @@ def train(
 
     from stance.artifact import save_model
     from stance.metrics import SmallSampleWarning, compute_metrics, small_sample_note
+    from stance.prevalence import measure_error_rates
 
     step = on_step or (lambda _msg: None)
     out = Path(out)
@@ -128,7 +129,7 @@ def train(
         dev = load_split(cfg, "dev")
     step(f"fitting {cfg.model.kind} on {len(train_data)} sentences")
     model, source = fit_model(cfg, train_data, dev, n_jobs=n_jobs)
-    dev_metrics = None
+    dev_metrics = error_rates = None
     if dev is not None:
         step("measuring on dev")
         P = model.predict_proba(dev.texts)
@@ -137,6 +138,9 @@ def train(
         note = small_sample_note(dev.Y, decided, cfg.labels)
         if note:
             warnings.warn(f"dev split {dev.source}: {note}", SmallSampleWarning, stacklevel=2)
+        # what `stance score --group-by` corrects prevalence with (stance calibrate can replace them)
+        where = {"split": "dev", "path": cfg.data.dev, "sha256": dev.sha256, "thresholds_tuned_here": source == "dev"}
+        error_rates = measure_error_rates(dev.Y, P, model.thresholds_, cfg.labels, source=where).to_dict()
     step(f"writing {out}")
     manifest = {
         "labels": cfg.labels,
@@ -149,6 +153,7 @@ def train(
             **({"dev": {"path": cfg.data.dev, "sha256": dev.sha256, "n": len(dev)}} if dev is not None else {}),
         },
         "dev_metrics": dev_metrics,
+        **({"error_rates": error_rates} if error_rates is not None else {}),
     }
     if cfg.features.kind in ("embeddings", "tfidf+embeddings"):
         from stance.embeddings import embedding_info

@@ -398,7 +398,12 @@ def test_a_crafted_pickle_is_refused_and_never_runs_without_trust_model(tmp_path
     marker = tmp_path / "payload-ran"
     d = _pickle_dir(tmp_path, marker)
     data = jsonl(tmp_path / "d.jsonl", TINY[:6])
-    for args in (["score", d, SEED_ARTICLE], ["evaluate", d, "--data", data], ["suggest", d, SEED_ARTICLE]):
+    for args in (
+        ["score", d, SEED_ARTICLE],
+        ["evaluate", d, "--data", data],
+        ["suggest", d, SEED_ARTICLE],
+        ["calibrate", d, "--data", data],
+    ):
         assert_one_line_error(cli(*args), "model.joblib", "loading it runs code", "--trust-model")
     with pytest.raises(StanceError, match="--trust-model"):
         load_model(d)

@@ -9,6 +9,7 @@ from typing import Any, Optional
 import typer
 
 from stance.cli._app import app, echo_err, fail, plural, status
+from stance.errors import StanceError
 
 
 @app.command("score")
@@ -22,6 +23,16 @@ def score_cli(
     backend: str = typer.Option("loky", "--backend", help="loky (processes), threading, or dask."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (with --backend dask)."),
     evidence: int = typer.Option(5, "--evidence", help="Evidence terms per predicted label (0: none)."),
+    group_by: list[str] = typer.Option(
+        [],
+        "--group-by",
+        "-g",
+        help="Corrected prevalence by group in the summary, plot and HTML page: an article field (outlet), "
+        "holder, FIELD:year|month|week (date:month), or crossed (outlet,date:month). Repeatable.",
+    ),
+    method: str = typer.Option("acc", "--method", help="Prevalence correction: acc, pacc, or raw (none)."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the groups' intervals."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="PNG of prevalence by group (with --group-by)."),
     strict: bool = typer.Option(
         False, "--strict", help="Stop at the first bad line of a JSONL of articles (default: skip it, say so, exit 1)."
     ),
@@ -37,6 +48,8 @@ def score_cli(
 
     from stance.batch import run_scoring
 
+    if group_by and not (summary or plot or fmt == "html"):
+        raise StanceError("--group-by needs somewhere to show the groups: --summary FILE, --plot FILE.png or --format html")
     console = status()
     counts = {"articles": 0, "sentences": 0}
     bad: list[Exception] = []
@@ -72,6 +85,10 @@ def score_cli(
             summary_path=str(summary) if summary else None,
             evidence=evidence,
             on_article=tick,
+            group_by=group_by,
+            method=method,
+            n_boot=bootstrap,
+            plot_path=str(plot) if plot else None,
             trust_model=trust_model,
             on_bad_line=None if strict else skip,
         )
@@ -89,6 +106,16 @@ def score_cli(
         + ", ".join(f"{k} {v}" for k, v in tot["counts"].items())
         + (f" -> {out}" if out and out != "-" else "")
     )
+    block = result.prevalence()
+    if block:
+        n_groups = len({(r["grouping"], r["name"]) for r in block["groups"]})
+        src = (block["error_rates"] or {}).get("source") or {}
+        where = src.get("split") or src.get("path")
+        console.print(
+            f"{n_groups} groups, prevalence by {block['method'].upper()}"
+            + (f" with error rates measured on {where} ({src.get('n')} sentences)" if where else " (raw: no measured error rates)")
+            + "".join(f" -> {p}" for p in (summary, plot) if p)
+        )
     if bad:
         fail(
             f"{plural(len(bad), 'bad input line')} skipped (named above; --strict stops at the first); "

@@ -3,12 +3,13 @@ comparisons and scored articles."""
 
 from __future__ import annotations
 
+import base64
 import html
 from typing import Any
 
 from stance.render.colours import label_colours
 from stance.render.markdown import comparison_rows, evaluation_table
-from stance.render.plots import comparison_chart, evaluation_plots
+from stance.render.plots import comparison_chart, evaluation_plots, prevalence_plot
 
 
 def _env() -> Any:
@@ -55,8 +56,35 @@ def scores_html(items: list[tuple[Any, list[dict[str, Any]], dict[str, Any]]], l
     return (
         _env()
         .get_template("scores.html.j2")
-        .render(articles=articles, labels=labels, colours=colours, speakers=summary.speaker_table(), totals=summary.totals())
+        .render(
+            articles=articles,
+            labels=labels,
+            colours=colours,
+            speakers=summary.speaker_table(),
+            totals=summary.totals(),
+            groups=_groups_section(summary.prevalence(), labels),
+        )
     )
+
+
+def _groups_section(block: dict[str, Any] | None, labels: list[str]) -> dict[str, Any] | None:
+    """What the page shows of grouped prevalence: the plot, one table per grouping (a group per row,
+    per label its prevalence, interval and raw rate), the differing pairs and the rates' source."""
+    if not block:
+        return None
+    rows = block["groups"]
+    groupings = list(dict.fromkeys(r["grouping"] for r in rows))
+    tables = {}
+    for g in groupings:
+        by_name: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            if r["grouping"] == g:
+                by_name.setdefault(r["name"], {"name": r["name"], "sentences": r["sentences"]})[r["label"]] = r
+        tables[g] = list(by_name.values())
+    differing = [p for pairs in block["comparisons"].values() for p in pairs if p["differs"]]
+    plot = "data:image/png;base64," + base64.b64encode(prevalence_plot(rows, groupings, dpi=80)).decode() if rows else None
+    source = (block.get("error_rates") or {}).get("source")
+    return {"tables": tables, "plot": plot, "differing": differing, "method": block["method"], "source": source}
 
 
 def _sentence_span(r: dict[str, Any], labels: list[str], colours: dict[str, str]) -> str:
