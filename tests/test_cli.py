@@ -111,7 +111,7 @@ def test_score_formats_and_summary(default_model: Path, tmp_path: Path) -> None:
     r = invoke("score", default_model, SEED_ARTICLE, "--format", "html", "--out", html_out)
     assert r.exit_code == 0
     page = html_out.read_text()
-    assert page.startswith("<!doctype html>") and "title=" in page and "By speaker" in page
+    assert page.startswith("<!doctype html>") and "title=" in page and "By holder" in page
 
 
 def test_score_stdin(default_model: Path) -> None:
