@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from stance.articles import Article
 from stance.errors import StanceError, did_you_mean
 from stance.fileio import json_line, jsonl_lines, read_text
-from stance.holders import normalise_holder
+from stance.holders import HolderNames, normalise_holder
 
 if TYPE_CHECKING:
     from stance.groups import GroupedPrevalence
@@ -69,26 +69,6 @@ class ArticleRows:
         if self._spool is None:
             return self._rows[index]
         return list(self)[index]
-
-
-class HolderNames:
-    """Holders across articles: one key per normalised, case-folded name, shown in its most
-    frequent written form (ties: the first in sorted order, so the name does not depend on input
-    order)."""
-
-    def __init__(self) -> None:
-        self._forms: dict[str, Counter[str]] = defaultdict(Counter)
-
-    def key(self, name: str) -> str:
-        """The key ``name`` is counted under (and note the form it was written in)."""
-        form = normalise_holder(name)
-        key = form.casefold()
-        self._forms[key][form] += 1
-        return key
-
-    def name(self, key: str) -> str:
-        forms = self._forms.get(key)
-        return min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] if forms else key
 
 
 def article_holders(records: list[dict[str, Any]]) -> list[str | None]:
