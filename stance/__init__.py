@@ -35,8 +35,8 @@ def load(path: str | Path, trust_model: bool = False) -> Any:
 
 def score(model: Any, articles: Any, evidence: int = 5) -> Iterator[dict[str, Any]]:
     """Sentence records for ``articles``, streamed in order: ``{"article", "sentence", "text",
-    "start", "end", "labels", "scores", "paragraph", "quote", "speaker", "boilerplate", "evidence"}``
-    (the lines ``stance score`` writes).
+    "start", "end", "labels", "scores", "paragraph", "quote", "speaker", "holder", "holder_source",
+    "boilerplate", "evidence"}`` (the lines ``stance score`` writes).
 
     ``model`` is a loaded model or a model directory; ``articles`` a string (one article), or an
     iterable of strings (named ``0``, ``1``, ...), ``{"id", "text"}`` dicts, ``(id, text)`` pairs or

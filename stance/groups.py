@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError
+from stance.holders import HolderNames
 from stance.prevalence import METHODS, ErrorRates, estimate, exact_bounds, json_float
 
 PERIODS = ("year", "month", "week")
@@ -90,15 +91,12 @@ def period_start(value: str) -> date | None:
         return None
 
 
-def key_value(key: str, record: Mapping[str, Any], meta: Mapping[str, Any] | None) -> str:
-    """A record's value for one group key: the article's metadata first, then the record itself.
-
-    ``holder`` (alias ``speaker``) is who holds the stance: the record's ``holder`` or ``speaker``,
-    ``(unattributed)`` when neither is known.
-    """
+def key_value(key: str, record: Mapping[str, Any], meta: Mapping[str, Any] | None, holders: HolderNames | None = None) -> str:
+    """A record's value for one group key: the article's metadata first, then the record. ``holder`` (alias
+    ``speaker``): the record's ``holder`` or ``speaker`` (keyed by ``holders`` if given), else ``(unattributed)``."""
     if key in ("holder", "speaker"):
         who = record.get("holder") or record.get("speaker")
-        return str(who) if who else UNATTRIBUTED
+        return (holders.key(str(who)) if holders else str(who)) if who else UNATTRIBUTED
     if ":" in key:
         fld, period = key.rsplit(":", 1)
         return period_of(_lookup(fld, record, meta), period)
@@ -189,6 +187,7 @@ class GroupedPrevalence:
         self._sentences = 0
         self._weights: dict[str, np.ndarray] = {}
         self._rate_reps: dict[str, dict[str, np.ndarray]] = {}
+        self.holders = HolderNames()  # holder groups: one per normalised name across articles
 
     # -- input ------------------------------------------------------------------------------
     def weights(self, unit: str) -> np.ndarray:
@@ -230,7 +229,7 @@ class GroupedPrevalence:
                 row[1 + j] = lab in got
                 row[1 + L + j] = float(scores.get(lab, 0.0))
             for spec, keys in self.groupings.items():
-                k = (spec, tuple(key_value(key, r, meta) for key in keys), unit)
+                k = (spec, tuple(key_value(key, r, meta, self.holders) for key in keys), unit)
                 acc_row = partial.get(k)
                 partial[k] = row if acc_row is None else acc_row + row
         for (spec, key, unit), row in partial.items():
@@ -238,6 +237,10 @@ class GroupedPrevalence:
             if group is None:
                 group = self.groups[spec][key] = _Group(1 + 2 * L)
             group.add(unit, row, self)
+
+    def shown(self, spec: str, key: tuple[str, ...]) -> list[str]:
+        """A group's values as shown: holders in their most frequent written form."""
+        return [self.holders.name(v) if k in ("holder", "speaker") else v for k, v in zip(self.groupings[spec], key)]
 
     # -- output -----------------------------------------------------------------------------
     def rate_replicates(self, label: str) -> dict[str, np.ndarray] | None:
@@ -282,7 +285,7 @@ class GroupedPrevalence:
             for key in sorted(self.groups[spec]):
                 g = self.groups[spec][key]
                 n = int(g.total[0])
-                reps = g.replicates(self)
+                reps, shown = g.replicates(self), self.shown(spec, key)
                 for j, lab in enumerate(self.labels):
                     e = self.rates.per_label[lab] if self.rates is not None else None
                     rates = {"tpr": e.tpr, "fpr": e.fpr, "mean_pos": e.mean_pos, "mean_neg": e.mean_neg} if e else None
@@ -291,8 +294,8 @@ class GroupedPrevalence:
                     rows.append(
                         {
                             "grouping": spec,
-                            "group": dict(zip(keys, key)),
-                            "name": " | ".join(key),
+                            "group": dict(zip(keys, shown)),
+                            "name": " | ".join(shown),
                             "label": lab,
                             "sentences": n,
                             "count": int(g.total[1 + j]),
@@ -364,7 +367,7 @@ def compare_groups(
         for k1, k2 in itertools.combinations(keys, 2):
             d = reps[k1] - reps[k2]
             d = d[np.isfinite(d)]
-            r1, r2 = point[(" | ".join(k1), lab)], point[(" | ".join(k2), lab)]
+            r1, r2 = (point[(" | ".join(grouped.shown(grouping, k)), lab)] for k in (k1, k2))
             p1, p2 = r1["prevalence"], r2["prevalence"]
             flat = min(np.ptp(np.nan_to_num(reps[k1])), np.ptp(np.nan_to_num(reps[k2]))) == 0
             if len(d) < 0.9 * grouped.n_boot or p1 is None or p2 is None or flat:
@@ -376,8 +379,8 @@ def compare_groups(
                 {
                     "grouping": grouping,
                     "label": lab,
-                    "a": " | ".join(k1),
-                    "b": " | ".join(k2),
+                    "a": r1["name"],
+                    "b": r2["name"],
                     "prevalence_a": p1,
                     "prevalence_b": p2,
                     "difference": json_float(p1 - p2) if p1 is not None and p2 is not None else None,

@@ -3,8 +3,10 @@
 (Named ``scoring`` rather than ``score`` so that the module never shadows :func:`stance.score`.)
 
 A record is one sentence: ``{"article", "sentence", "text", "start", "end", "labels", "scores",
-"paragraph", "quote", "speaker", "boilerplate"[, "evidence"]}``, with ``text ==
-article_text[start:end]``. Articles are scored in chunks with one matrix pass each, in input order,
+"paragraph", "quote", "speaker", "holder", "holder_source", "boilerplate"[, "evidence"]}``, with
+``text == article_text[start:end]``; ``holder`` is who holds the sentence's stance and
+``holder_source`` where it came from (:mod:`stance.holders`), ``speaker`` the same name, kept for
+readers of earlier records. Articles are scored in chunks with one matrix pass each, in input order,
 so memory stays flat however many there are. :func:`score_stream` spreads chunks over joblib workers
 (or a Dask cluster through joblib's Dask backend); each worker loads the model once from its
 directory. The model is used only through ``predict_proba``, ``decide`` and ``explain``.
@@ -89,6 +91,8 @@ def to_records(
                 "paragraph": s.paragraph,
                 "quote": s.quote,
                 "speaker": s.speaker,
+                "holder": s.holder,
+                "holder_source": s.holder_source,
                 "boilerplate": s.boilerplate,
             }
             if evidence is not None:

@@ -1,5 +1,11 @@
-"""Aggregates of scored sentences: per article, per speaker and in total (boilerplate left out),
-kept as articles stream past so that memory stays flat over millions of them."""
+"""Aggregates of scored sentences: per article, per holder and in total (boilerplate left out),
+kept as articles stream past so that memory stays flat over millions of them.
+
+Holders are counted under their normalised name (:func:`stance.holders.normalise_holder`): within an
+article "Mr. Okafor", "Okafor" and "Chidi Okafor" are one; across articles names are compared
+case-insensitively with titles dropped ("Farmers" and "farmers" are one), but a bare surname is not
+joined to a full name from another article (it may be someone else).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 from stance.articles import Article
 from stance.errors import StanceError, did_you_mean
 from stance.fileio import json_line, jsonl_lines, read_text
+from stance.holders import HolderNames, normalise_holder
 
 if TYPE_CHECKING:
     from stance.groups import GroupedPrevalence
 
+UNATTRIBUTED = "(unattributed)"
 SUMMARY_ROWS_IN_MEMORY = 10_000  # per-article summary rows held in memory before they are spooled to disk
 
 
@@ -63,6 +71,15 @@ class ArticleRows:
         return list(self)[index]
 
 
+def article_holders(records: list[dict[str, Any]]) -> list[str | None]:
+    """Each record's holder (``holder``, else ``speaker`` for earlier records) normalised within its
+    article: titles dropped and a shorter form mapped to the fullest form of the article ("Mr.
+    Okafor", "Okafor" -> "Chidi Okafor"), whoever wrote the records."""
+    names = [r.get("holder", r.get("speaker")) for r in records]
+    known = sorted({n for n in names if n}, key=lambda n: (-len(n.split()), n))
+    return [normalise_holder(n, known) if n else None for n in names]
+
+
 class Summary:
     """Running per-article and per-speaker counts of each label (boilerplate left out), and, given
     a :class:`~stance.groups.GroupedPrevalence`, corrected prevalence by group (``--group-by``)."""
@@ -72,7 +89,8 @@ class Summary:
         self.grouped = grouped
         self._prevalence: tuple[int, dict[str, Any]] | None = None
         self.articles = ArticleRows()
-        self.speakers: dict[str, Counter[str]] = defaultdict(Counter)
+        self.speakers: dict[str, Counter[str]] = defaultdict(Counter)  # by holder key (see HolderNames)
+        self.holders = HolderNames()
         self._content_sentences = 0
         self._counts: Counter[str] = Counter()
 
@@ -82,14 +100,17 @@ class Summary:
             self.grouped.add(records, meta=article.meta)
         content = [r for r in records if not r["boilerplate"]]
         counts = Counter(lab for r in content for lab in r["labels"])
-        by_speaker: dict[str, dict[str, int]] = {}
-        for r in content:
-            who = r["speaker"] or "(unattributed)"
-            self.speakers[who]["sentences"] += 1
+        by_speaker: dict[str, dict[str, int]] = {}  # per holder of the article (its name as the article gives it)
+        shown: dict[str, str] = {}
+        for r, name in zip(records, article_holders(records)):
+            if r["boilerplate"]:
+                continue
+            key = self.holders.key(name) if name else UNATTRIBUTED
+            self.speakers[key]["sentences"] += 1
             for lab in r["labels"]:
-                self.speakers[who][lab] += 1
-            if r["labels"] and r["speaker"]:
-                entry = by_speaker.setdefault(r["speaker"], {lab: 0 for lab in self.labels})
+                self.speakers[key][lab] += 1
+            if r["labels"] and name:
+                entry = by_speaker.setdefault(shown.setdefault(key, name), {lab: 0 for lab in self.labels})
                 for lab in r["labels"]:
                     entry[lab] += 1
         n = len(content)
@@ -108,8 +129,11 @@ class Summary:
         return row
 
     def speaker_table(self) -> list[dict[str, Any]]:
+        """One row per holder across articles (``speaker``: the holder's name, or ``(unattributed)``),
+        most sentences first."""
         rows = []
-        for who, c in sorted(self.speakers.items(), key=lambda kv: -kv[1]["sentences"]):
+        named = [(key, self.holders.name(key) if key != UNATTRIBUTED else UNATTRIBUTED, c) for key, c in self.speakers.items()]
+        for _key, who, c in sorted(named, key=lambda t: (-t[2]["sentences"], t[1])):
             n = c["sentences"]
             rows.append(
                 {

@@ -45,6 +45,9 @@ def test_to_frame_spreads_scores(default_model: Path) -> None:
     df = stance.to_frame(records)
     assert len(df) == len(records) == 2
     assert {"article", "text", "labels", "speaker", "boilerplate", "score_blame", "score_threat", "score_denial"} <= set(df.columns)
+    assert {"holder", "holder_source", "quote"} <= set(df.columns)
+    said = stance.to_frame(stance.score(default_model, "Governor Alan Pike rejected the criticism. He said the state was not to blame."))
+    assert list(said["holder"]) == ["Alan Pike", "Alan Pike"] and list(said["holder_source"]) == ["reporting-verb", "pronoun"]
     assert np.allclose(df["score_threat"], [r["scores"]["threat"] for r in records])
     assert stance.to_frame([]).empty
 

@@ -116,3 +116,32 @@ def test_parquet_needs_a_file(default_model: Path) -> None:
         run_scoring(str(default_model), [str(SEED_ARTICLE)], None, fmt="parquet")
     with pytest.raises(StanceError, match="unknown format 'xml'"):
         run_scoring(str(default_model), [str(SEED_ARTICLE)], None, fmt="xml")
+
+
+def test_seed_narration_lands_under_lukashenko(default_model: Path, tmp_path: Path) -> None:
+    """Lukashenko's blame and warning in the narration ("... on Thursday blamed Ukraine", "he warned that
+    Ukraine should not touch ...") are his in the records and in the summary, not "(unattributed)"."""
+    out = tmp_path / "s.jsonl"
+    summary = run_scoring(str(default_model), [str(SEED_ARTICLE)], str(out))
+    rows = read_jsonl(out)
+    blamed = next(r for r in rows if "on Thursday blamed Ukraine" in r["text"])
+    warned = next(r for r in rows if r["text"].startswith("In October, he warned that Ukraine"))
+    assert (blamed["holder"], blamed["holder_source"], blamed["speaker"]) == (
+        "Alexander Lukashenko",
+        "reporting-verb",
+        "Alexander Lukashenko",
+    )
+    assert (warned["holder"], warned["holder_source"]) == ("Alexander Lukashenko", "pronoun")
+    assert "blame" in blamed["labels"]
+    (row,) = list(summary.articles)
+    table = {s["speaker"]: s for s in summary.speaker_table()}
+    content = [r for r in rows if not r["boilerplate"]]
+    for lab in LABELS:  # each label of a sentence he holds is counted under his name, and only those
+        his = sum(lab in r["labels"] for r in content if r["holder"] == "Alexander Lukashenko")
+        nobody = sum(lab in r["labels"] for r in content if r["holder"] is None)
+        assert row["by_speaker"]["Alexander Lukashenko"][lab] == table["Alexander Lukashenko"]["counts"][lab] == his
+        assert table["(unattributed)"]["counts"][lab] == nobody
+    assert table["Alexander Lukashenko"]["counts"]["blame"] >= 1 + sum(
+        "blame" in r["labels"] for r in content if r["quote"] and r["holder"]
+    )
+    assert {r["holder_source"] for r in rows} == {None, "quote", "reporting-verb", "pronoun"}

@@ -111,7 +111,60 @@ def test_score_formats_and_summary(default_model: Path, tmp_path: Path) -> None:
     r = invoke("score", default_model, SEED_ARTICLE, "--format", "html", "--out", html_out)
     assert r.exit_code == 0
     page = html_out.read_text()
-    assert page.startswith("<!doctype html>") and "title=" in page and "By speaker" in page
+    assert page.startswith("<!doctype html>") and "title=" in page and "By holder" in page
+
+
+HOLDER_ARTICLES = [
+    {
+        "id": "okafor",
+        "text": "Chidi Okafor, the farmers' union leader, blamed the ministry for the failed harvest.\n\n"
+        "Mr. Okafor warned that farmers would block the roads if the ministry did not pay.\n\n"
+        "Okafor also thanked the volunteers. Farmers blamed the drought on the dam.",
+    },
+    {
+        "id": "drought",
+        "text": "The harvest failed because the dam was closed, farmers said.\n\nThe ministry denied that it had closed the dam.",
+    },
+]
+
+
+def test_score_records_and_summaries_carry_holders(default_model: Path, tmp_path: Path) -> None:
+    """Every sentence format carries holder and holder_source (speaker and quote kept); the JSON and
+    CSV summaries, the HTML page and the terminal count each holder once under its normalised name."""
+    import csv
+
+    import pandas as pd
+
+    src = tmp_path / "articles.jsonl"
+    src.write_text("".join(json.dumps(a) + "\n" for a in HOLDER_ARTICLES), encoding="utf-8")
+    outs = {fmt: tmp_path / f"s.{fmt}" for fmt in ("jsonl", "csv", "parquet", "html")}
+    for fmt, out in outs.items():
+        r = invoke("score", default_model, src, "--format", fmt, "--out", out, "--summary", tmp_path / f"summary-{fmt}.json")
+        assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in outs["jsonl"].read_text(encoding="utf-8").splitlines()]
+    expected = [("Chidi Okafor", "reporting-verb")] * 3 + [
+        ("Farmers", "reporting-verb"),
+        ("farmers", "reporting-verb"),
+        ("the ministry", "reporting-verb"),
+    ]
+    assert [(x["holder"], x["holder_source"]) for x in rows] == expected
+    assert all(x["speaker"] == x["holder"] and x["quote"] is False for x in rows)
+    with open(outs["csv"], newline="", encoding="utf-8") as fh:
+        table = list(csv.DictReader(fh))
+    assert {"speaker", "holder", "holder_source", "quote"} <= set(table[0])
+    assert [(x["holder"], x["holder_source"]) for x in table] == expected
+    df = pd.read_parquet(outs["parquet"])
+    assert list(zip(df["holder"], df["holder_source"])) == expected
+    page = outs["html"].read_text(encoding="utf-8")
+    assert "holder: Chidi Okafor (reporting-verb)" in page and "By holder" in page
+    r = invoke("score", default_model, src, "--out", tmp_path / "again.jsonl", "--summary", tmp_path / "summary.csv")
+    assert r.exit_code == 0, r.output
+    assert "by holder: Chidi Okafor: blame 1, threat 1" in r.output  # across articles, in the terminal
+    summary = json.loads((tmp_path / "summary-jsonl.json").read_text(encoding="utf-8"))
+    holders = {s["speaker"]: s["sentences"] for s in summary["speakers"]}
+    assert holders == {"Chidi Okafor": 3, "Farmers": 2, "the ministry": 1}  # "Farmers" and "farmers" across articles are one
+    with open(tmp_path / "summary.csv", newline="", encoding="utf-8") as fh:
+        assert {x["name"]: int(x["sentences"]) for x in csv.DictReader(fh) if x["kind"] == "speaker"} == holders
 
 
 def test_score_stdin(default_model: Path) -> None:

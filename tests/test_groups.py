@@ -165,3 +165,29 @@ def test_compare_groups_errors(model_dir: Path, outlets: Path, tmp_path: Path) -
         == 0
     )
     assert_one_line_error(cli("compare-groups", grouped, "--grouping", "outlets"), "no grouping 'outlets'", 'did you mean "outlet"')
+
+
+def test_group_by_holder_joins_name_variants() -> None:
+    """--group-by holder has one group per normalised holder across articles, as the summary does."""
+    from stance.groups import GroupedPrevalence
+
+    g = GroupedPrevalence(["blame"], None, ["holder"], method="raw", n_boot=50)
+    g.add([{"article": "a", "labels": ["blame"], "scores": {"blame": 0.9}, "holder": "Farmers"}])
+    g.add(
+        [
+            {"article": "b", "labels": [], "scores": {"blame": 0.1}, "holder": "farmers"},
+            {"article": "b", "labels": [], "scores": {}, "holder": None},
+        ]
+    )
+    g.add(
+        [
+            {"article": "c", "labels": ["blame"], "scores": {"blame": 0.8}, "holder": "The Ministry"},
+            {"article": "c", "labels": [], "scores": {}, "holder": "the ministry"},
+        ]
+    )
+    rows = {r["name"]: r for r in g.results()}
+    assert set(rows) == {"Farmers", "the Ministry", "(unattributed)"}  # ties: the first form in sorted order
+    assert (rows["Farmers"]["sentences"], rows["Farmers"]["count"]) == (2, 1) and rows["Farmers"]["group"] == {"holder": "Farmers"}
+    assert rows["the Ministry"]["sentences"] == 2
+    pairs = g.to_dict()["comparisons"]["holder"]
+    assert {(p["a"], p["b"]) for p in pairs} <= {(x, y) for x in rows for y in rows}

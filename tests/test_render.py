@@ -114,7 +114,7 @@ def test_html_renders_in_headless_chromium(default_model: Path, tmp_path: Path) 
     shown = {(unescape(text), c[2:]) for classes, text in spans for c in classes.split() if c.startswith("l-")}
     assert shown == expected and expected
     assert any("Sign Up Now" in text for classes, text in spans if "boiler" in classes.split())
-    assert "<h2>Summary</h2>" in html and "<h2>By speaker</h2>" in html
+    assert "<h2>Summary</h2>" in html and "<h2>By holder</h2>" in html
     assert re.search(r"<tr><td>Alexander Lukashenko</td><td>\d+</td>", html)
     assert 'class="speakers"' in html and "<b>Alexander Lukashenko</b>" in html
     assert png.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000

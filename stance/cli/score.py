@@ -18,7 +18,7 @@ def score_cli(
     inputs: list[str] = typer.Argument(..., help="Files (.txt, .html, .jsonl of {id, text}), folders, or - for stdin."),
     out: Optional[str] = typer.Option(None, "--out", "-o", help="Output file (default: standard output)."),
     fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv, html or parquet (parquet needs --out)."),
-    summary: Optional[Path] = typer.Option(None, "--summary", help="Per-article and per-speaker counts: .json or .csv."),
+    summary: Optional[Path] = typer.Option(None, "--summary", help="Per-article and per-holder counts: .json or .csv."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel workers over articles (joblib)."),
     backend: str = typer.Option("loky", "--backend", help="loky (processes), threading, or dask."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (with --backend dask)."),
@@ -100,6 +100,13 @@ def score_cli(
             )
             for who, c in row["by_speaker"].items():
                 console.print(f"  {who}: " + ", ".join(f"{k} {v}" for k, v in c.items() if v))
+    holders = [h for h in result.speaker_table() if any(h["counts"].values())]
+    if len(result.articles) > 1 and holders:  # the same holder across articles, under its normalised name
+        console.print(
+            "by holder: "
+            + "; ".join(f"{h['speaker']}: " + ", ".join(f"{k} {v}" for k, v in h["counts"].items() if v) for h in holders[:10])
+            + (f"; {len(holders) - 10} more in --summary" if len(holders) > 10 else "")
+        )
     tot = result.totals()
     console.print(
         f"{plural(tot['articles'], 'article')}, {plural(tot['content_sentences'], 'sentence')}: "

@@ -40,12 +40,13 @@ from typing import Any, Literal
 
 from stance.holders.clauses import SentenceLike, _find, _Found, _frames, _main_subject, _may_attribute
 from stance.holders.lexicon import _PRONOUNS, _QMASK
-from stance.holders.names import _compatible, _Entity, _kind, _person_names, holder_key, normalise_holder
+from stance.holders.names import HolderNames, _compatible, _Entity, _kind, _person_names, holder_key, normalise_holder
 from stance.holders.parse import _find_parsed, load_parser
 
 __all__ = [
     "HOLDER_SOURCES",
     "Attribution",
+    "HolderNames",
     "HolderSource",
     "SentenceLike",
     "attribute",

@@ -4,6 +4,7 @@ seen in the text, and what kind of entity a name is (person, group, organisation
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -177,3 +178,24 @@ def _compatible(e: _Entity, pronoun: str) -> bool:
 def holder_key(name: str, known: Iterable[str] = ()) -> str:
     """What two holders are compared by: the normalised name, case-folded."""
     return normalise_holder(name, known).casefold()
+
+
+class HolderNames:
+    """Holder names across articles (summaries, groups): one key per normalised, case-folded name
+    ("Farmers" and "farmers", "Mr. Okafor" and "Okafor"), shown in its most frequent written form
+    (ties: the first in sorted order, so the name does not depend on input order). A bare surname
+    is not joined to a full name from another article: it may be someone else."""
+
+    def __init__(self) -> None:
+        self._forms: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def key(self, name: str) -> str:
+        """The key ``name`` is counted under (and note the form it was written in)."""
+        form = normalise_holder(name)
+        key = form.casefold()
+        self._forms[key][form] += 1
+        return key
+
+    def name(self, key: str) -> str:
+        forms = self._forms.get(key)
+        return min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] if forms else key

@@ -15,7 +15,7 @@ from stance.fileio import atomic_write, jsonl_lines, write_json, write_text
 from stance.summary import Summary
 
 SENTENCE_FORMATS = ("jsonl", "csv", "html", "parquet")
-CSV_FIELDS = ["article", "sentence", "start", "end", "text", "labels", "speaker", "quote", "boilerplate"]
+CSV_FIELDS = ["article", "sentence", "start", "end", "text", "labels", "speaker", "holder", "holder_source", "quote", "boilerplate"]
 
 
 def write_report(
@@ -177,6 +177,8 @@ class CsvWriter:
                     r["text"],
                     ";".join(r["labels"]),
                     r["speaker"] or "",
+                    r.get("holder") or "",
+                    r.get("holder_source") or "",
                     int(r["quote"]),
                     int(r["boilerplate"]),
                 ]
@@ -229,6 +231,8 @@ class ParquetWriter:
             ("text", pa.string()),
             ("labels", pa.list_(pa.string())),
             ("speaker", pa.string()),
+            ("holder", pa.string()),
+            ("holder_source", pa.string()),
             ("quote", pa.bool_()),
             ("boilerplate", pa.bool_()),
             ("paragraph", pa.int32()),
@@ -244,6 +248,8 @@ class ParquetWriter:
         for r in records:
             for key in ("article", "sentence", "start", "end", "text", "labels", "speaker", "quote", "boilerplate", "paragraph"):
                 cols[key].append(r[key])
+            cols["holder"].append(r.get("holder"))
+            cols["holder_source"].append(r.get("holder_source"))
             for lab in self.labels:
                 cols[f"score_{lab}"].append(r["scores"][lab])
             cols["evidence"].append(json.dumps(r["evidence"], ensure_ascii=False) if "evidence" in r else None)

@@ -89,8 +89,9 @@ def _groups_section(block: dict[str, Any] | None, labels: list[str]) -> dict[str
 
 def _sentence_span(r: dict[str, Any], labels: list[str], colours: dict[str, str]) -> str:
     title = " · ".join(f"{lab} {r['scores'][lab]:.2f}" for lab in labels)
-    if r.get("speaker"):
-        title += f" · speaker: {r['speaker']}"
+    who = r.get("holder") or r.get("speaker")
+    if who:
+        title += f" · holder: {who}" + (f" ({r['holder_source']})" if r.get("holder_source") else "")
     classes = ["s"] + [f"l-{lab}" for lab in r["labels"]] + (["boiler"] if r["boilerplate"] else [])
     style = ""
     if r["labels"]:
