@@ -18,7 +18,7 @@ def run_scoring(
     inputs: list[str],
     out: str | None,
     fmt: str = "jsonl",
-    jobs: int = 1,
+    jobs: int | None = None,
     backend: str = "loky",
     scheduler: str | None = None,
     summary_path: str | None = None,
@@ -27,7 +27,7 @@ def run_scoring(
     stdout: Any = None,
 ) -> Summary:
     """Score ``inputs`` and write ``out`` (``None`` or ``-``: standard output) in ``fmt`` (jsonl,
-    csv, html, parquet); write ``summary_path`` if given; returns the summary."""
+    csv, html, parquet); write ``summary_path`` if given; returns the summary. ``jobs`` None: every core."""
     from stance.artifact import load_model_cached, read_manifest, verify_model
     from stance.fileio import atomic_write
     from stance.render.files import check_sentence_format, sentence_writer, write_summary
