@@ -16,6 +16,7 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
+from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.validation import check_is_fitted
@@ -118,7 +119,11 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.features_ = clone(self.features if self.features is not None else TextFeatures())
         base = clone(self.classifier if self.classifier is not None else LogisticRegression(class_weight="balanced"))
         self.ovr_ = OneVsRestClassifier(base, n_jobs=self.n_jobs)
-        self.ovr_.fit(self.features_.fit_transform(X), Y)
+        F = self.features_.fit_transform(X)
+        # threads: liblinear and the other solvers release the GIL, and worker processes would copy the
+        # matrix (memory-mapped read-only, which liblinear refuses: "WRITEBACKIFCOPY base is read-only")
+        with parallel_config(backend="threading"):
+            self.ovr_.fit(F, Y)
         self.labels_ = list(self.labels) if self.labels is not None else [str(j) for j in range(Y.shape[1])]
         self.classes_ = np.arange(Y.shape[1])
         self._evidence_cache = None

@@ -27,9 +27,10 @@ from stance.errors import StanceError
 from stance.fileio import jsonl_lines
 from stance.segment import Sentence, split_sentences
 
-# A chunk is what one worker scores in one matrix pass: large enough that per-call costs (vectorizer
-# set-up, inter-process messages) vanish, small enough that memory stays flat.
-CHUNK_ARTICLES = 64
+# A chunk is scored in one matrix pass: in one process small, so that the traced peak stays a small
+# fraction of the output; in workers four times larger, as messages between processes cost per chunk.
+CHUNK_ARTICLES = 16
+WORKER_CHUNK_ARTICLES = 64
 CHUNK_CHARS = 400_000
 BACKENDS = ("loky", "threading", "multiprocessing", "dask")
 
@@ -219,7 +220,7 @@ def score_stream(
     backend: str = "loky",
     scheduler: str | None = None,
     evidence: int = 5,
-    chunk_size: int = CHUNK_ARTICLES,
+    chunk_size: int | None = None,
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
     """Yield (article, sentence records) in input order, scoring chunks in parallel when asked.
 
@@ -234,8 +235,9 @@ def score_stream(
     model_dir = str(model_dir)
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     if jobs == 1 and backend == "loky":
-        yield from score_articles(load_model_cached(model_dir), articles, evidence, chunk_size)
+        yield from score_articles(load_model_cached(model_dir), articles, evidence, chunk_size or CHUNK_ARTICLES)
         return
+    chunk_size = chunk_size or WORKER_CHUNK_ARTICLES
     if backend == "loky" and _can_fork():
         yield from _score_in_forks(load_model_cached(model_dir), articles, jobs, evidence, chunk_size)
         return
