@@ -189,7 +189,8 @@ def _score_in_forks(
     global _FORKED_MODEL
     score_texts(model, [Article("warm-up", "Warm up the tables. They are shared.")], evidence)  # build caches before forking
     _FORKED_MODEL = model
-    pool = multiprocessing.get_context("fork").Pool(jobs)
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_forked_worker_signals)
+    finished = False
     try:
         pending: deque[tuple[list[Article], Any]] = deque()
         for chunk in chunks(articles, chunk_size):
@@ -200,11 +201,23 @@ def _score_in_forks(
         while pending:
             done, result = pending.popleft()
             yield from zip(done, result.get())
-        pool.close()
+        finished = True
     finally:
-        pool.terminate()
+        if finished:
+            pool.close()  # workers exit once the queue is empty
+        else:
+            pool.terminate()  # an error, or the caller stopped reading
         pool.join()
         _FORKED_MODEL = None
+
+
+def _forked_worker_signals() -> None:
+    """Workers leave interrupts to the process that forked them (which stops the pool) and die on
+    SIGTERM: the command's own SIGTERM handler, inherited by the fork, would keep them alive."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _score_chunk(model_dir: str, chunk: list[Article], evidence: int) -> list[tuple[Article, list[dict[str, Any]]]]:
