@@ -23,7 +23,8 @@
    - spaCy: ``nlp.pipe(texts, n_process=2)`` with the sentencizer and a component that scores each
      sentence with the trained textcat model (spaCy's textcat scores whole documents), one JSON line
      per sentence.
-   Best of ``--repeat`` for stance. MB/s counts the UTF-8 bytes of the article texts.
+   Best of ``--repeat`` for stance. MB/s counts the UTF-8 bytes of the article texts; peak memory
+   is the main process's (workers share its pages: they are forked, by stance and by spaCy).
 4. Prints where stance's time goes in one process (CPU seconds per stage), the memory check
    (tracemalloc peak while streaming 2,000 articles against the size of their output), the
    training time of the default recipe on ``--train-sentences`` sentences (the shipped training
@@ -341,8 +342,17 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     if proc.returncode:
         raise RuntimeError(f"{spec['kind']} failed with exit code {proc.returncode}")
     result = json.loads(out.strip().splitlines()[-1])
-    result.update(wall=wall, cpu=usage.ru_utime + usage.ru_stime, peak_mb=usage.ru_maxrss / 1024)
+    result.update(wall=wall, cpu=usage.ru_utime + usage.ru_stime)  # ru_maxrss would carry this process's peak over
     return result
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: reset by exec, unlike ru_maxrss)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -476,11 +486,15 @@ def main() -> None:
     ap.add_argument("--skip-hand", action="store_true", help="leave the pysbd + scikit-learn pipeline out (slow)")
     ap.add_argument("--accurate", default=None, help="a model directory of the accurate tier, timed on the real test split")
     ap.add_argument("--profile", action="store_true", help="also print a cProfile of one-process scoring")
+    ap.add_argument("--checkout", default=None, help="also time `stance score` of another checkout of stance (before/after)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         spec = json.loads(args.child)
-        print(json.dumps(CHILDREN[spec["kind"]](spec)))
+        if spec.get("checkout"):  # another checkout's stance (the version before this one, say)
+            sys.path.insert(0, spec["checkout"])
+        result = CHILDREN[spec["kind"]](spec)
+        print(json.dumps({**result, "peak_mb": peak_rss_mb()}))
         return
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -514,6 +528,10 @@ def main() -> None:
                 ]
                 results[name] = min(runs, key=lambda r: r["wall"])
             same = (tmp / "stance-None.jsonl").read_bytes() == (tmp / "stance-1.jsonl").read_bytes()
+            if args.checkout:
+                for jobs in (1, 2):
+                    spec = {"kind": "stance", "model": str(model_dir), "input": str(path), "out": str(tmp / "old.jsonl"), "jobs": jobs}
+                    results[f"{Path(args.checkout).name} stance --jobs {jobs}"] = run_child({**spec, "checkout": args.checkout})
             if not args.skip_hand:
                 results["by hand (pysbd + scikit-learn)"] = run_child(
                     {"kind": "hand", "model": str(tmp / "hand.joblib"), "input": str(path), "out": str(tmp / "hand.jsonl")}
