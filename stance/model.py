@@ -120,9 +120,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         base = clone(self.classifier if self.classifier is not None else LogisticRegression(class_weight="balanced"))
         self.ovr_ = OneVsRestClassifier(base, n_jobs=self.n_jobs)
         F = self.features_.fit_transform(X)
-        # threads: liblinear and the other solvers release the GIL, and worker processes would copy the
-        # matrix (memory-mapped read-only, which liblinear refuses: "WRITEBACKIFCOPY base is read-only")
-        with parallel_config(backend="threading"):
+        # per-label fits in processes get the matrix as a copy, not memory-mapped: liblinear refuses a
+        # read-only map ("WRITEBACKIFCOPY base is read-only"), and is not safe to run in threads
+        with parallel_config(max_nbytes=None):
             self.ovr_.fit(F, Y)
         self.labels_ = list(self.labels) if self.labels is not None else [str(j) for j in range(Y.shape[1])]
         self.classes_ = np.arange(Y.shape[1])
