@@ -24,12 +24,13 @@ from stance.version import __version__
 __all__ = ["load", "score", "to_frame", "__version__"]
 
 
-def load(path: str | Path) -> Any:
+def load(path: str | Path, trust_model: bool = False) -> Any:
     """The model in a model directory (``stance train --out``), checked against its manifest's
-    sha256 first. A joblib file runs code when loaded: load only models you trust."""
+    sha256 first. A skops model loads with stance's allow-list of types; a joblib model is a pickle,
+    whose loading runs code, and is refused unless ``trust_model=True`` (you trust whoever made it)."""
     from stance.artifact import load_model
 
-    return load_model(path)[0]
+    return load_model(path, trust_model)[0]
 
 
 def score(model: Any, articles: Any, evidence: int = 5) -> Iterator[dict[str, Any]]:

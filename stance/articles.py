@@ -1,9 +1,12 @@
-"""Reading articles: files, folders (recursively), HTML pages, JSONL of ``{"id", "text"}`` and
+"""Reading articles: files, folders (recursively), HTML pages, JSONL of ``{"id", "text", ...}`` and
 standard input, lazily, one :class:`Article` at a time; plus :func:`as_articles` for texts held in
 memory (a notebook's list of strings or a DataFrame column).
 
-A missing path named by the user is an error; a binary, empty or unreadable file inside a folder is
-skipped with a warning, so one bad file does not stop a run over thousands.
+A missing, empty or binary path named by the user is an error; a binary, empty or unreadable file
+inside a folder is skipped with a warning, so one bad file does not stop a run over thousands. A bad
+line in a JSONL of articles is an error naming the file and line, unless the caller passes
+``on_bad_line``: then it goes there and the line is skipped (``stance score`` scores the good articles
+and exits non-zero; ``--strict`` makes the first bad line fatal).
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import itertools
 import re
 import sys
 import warnings
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +30,17 @@ class SkippedInputWarning(UserWarning):
     """An input among many could not be read and was skipped."""
 
 
+BadLine = Callable[[StanceError], None]
+
+
 @dataclass
 class Article:
+    """One article; ``meta`` holds every other field of its JSONL line (outlet, author, date ...),
+    which ``stance score --group-by`` groups by."""
+
     id: str
     text: str
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def as_articles(items: Iterable[Any]) -> Iterator[Article]:
@@ -42,7 +52,7 @@ def as_articles(items: Iterable[Any]) -> Iterator[Article]:
         elif isinstance(item, str):
             yield Article(str(i), item)
         elif isinstance(item, dict) and isinstance(item.get("text"), str):
-            yield Article(str(item.get("id", i)), item["text"])
+            yield Article(str(item.get("id", i)), item["text"], _meta(item))
         elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
             yield Article(str(item[0]), item[1])
         else:
@@ -98,36 +108,49 @@ def _html_paragraphs(html: str) -> str:
     return "\n\n".join(p for p in paras if p)
 
 
-def _jsonl_articles(lines: Iterable[str], name: str) -> Iterator[Article]:
-    """Articles from JSONL lines (numbered from 1, blank lines skipped)."""
+def _jsonl_articles(lines: Iterable[str], name: str, on_bad_line: BadLine | None = None) -> Iterator[Article]:
+    """Articles from JSONL lines (numbered from 1, blank lines skipped); a bad line raises, or goes
+    to ``on_bad_line`` and is skipped."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        obj = parse_json_line(line, name, number)
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            raise StanceError('expected an object with a "text" string', path=name, line=number)
-        yield Article(str(obj.get("id", f"{name}:{number}")), obj["text"])
+        try:
+            obj = parse_json_line(line, name, number)
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                raise StanceError('expected an object with a "text" string', path=name, line=number)
+        except StanceError as exc:
+            if on_bad_line is None:
+                raise
+            on_bad_line(exc)
+            continue
+        yield Article(str(obj.get("id", f"{name}:{number}")), obj["text"], _meta(obj))
 
 
-def _articles_from_bytes(data: bytes, name: str, suffix: str) -> Iterator[Article]:
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    """An article's metadata: every field but its text."""
+    return {k: v for k, v in obj.items() if k != "text"}
+
+
+def _articles_from_bytes(data: bytes, name: str, suffix: str, on_bad_line: BadLine | None = None) -> Iterator[Article]:
     text = decode_text(data, name)
     if suffix in (".jsonl", ".ndjson"):
-        yield from _jsonl_articles(text.split("\n"), name)
+        yield from _jsonl_articles(text.split("\n"), name, on_bad_line)
     elif suffix in (".html", ".htm"):
         yield Article(name, html_to_text(text))
     else:
         yield Article(name, text)
 
 
-def iter_articles(inputs: Iterable[str], stdin: Any = None) -> Iterator[Article]:
+def iter_articles(inputs: Iterable[str], stdin: Any = None, *, on_bad_line: BadLine | None = None) -> Iterator[Article]:
     """Articles from files, folders (recursively), JSONL of ``{"id", "text"}`` and ``-`` (stdin).
 
-    A missing path is an error; a binary or unreadable file inside a folder is skipped with a
-    warning, so one bad file does not stop a run over thousands.
+    A missing, empty or binary path is an error; inside a folder such a file is skipped with a
+    warning, so one bad file does not stop a run over thousands. A bad JSONL line raises, unless
+    ``on_bad_line`` is given: it is passed the error (naming file and line) and the line is skipped.
     """
     for item in inputs:
         if item == "-":
-            yield from _stdin_articles(stdin or sys.stdin.buffer)
+            yield from _stdin_articles(stdin or sys.stdin.buffer, on_bad_line)
             continue
         p = Path(item)
         if not p.exists():
@@ -135,12 +158,12 @@ def iter_articles(inputs: Iterable[str], stdin: Any = None) -> Iterator[Article]
         if p.is_dir():
             files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in TEXT_SUFFIXES)
             for f in files:
-                yield from _read_one(f, in_folder=True)
+                yield from _read_one(f, True, on_bad_line)
         else:
-            yield from _read_one(p, in_folder=False)
+            yield from _read_one(p, False, on_bad_line)
 
 
-def _stdin_articles(stream: Any) -> Iterator[Article]:
+def _stdin_articles(stream: Any, on_bad_line: BadLine | None = None) -> Iterator[Article]:
     """Standard input: JSONL of articles (streamed line by line) when it starts with ``{``, else one article."""
     first: list[bytes] = []
     for raw in stream:
@@ -148,12 +171,19 @@ def _stdin_articles(stream: Any) -> Iterator[Article]:
         if raw.strip():
             break
     if b"".join(first).lstrip()[:1] == b"{":
-        yield from _jsonl_articles(decode_lines(itertools.chain(first, stream), "<stdin>"), "<stdin>")
+        yield from _jsonl_articles(decode_lines(itertools.chain(first, stream), "<stdin>"), "<stdin>", on_bad_line)
     else:
         yield from _articles_from_bytes(b"".join(first) + stream.read(), "<stdin>", ".txt")
 
 
-def _read_one(path: Path, in_folder: bool) -> Iterator[Article]:
+def _skip_or_refuse(path: Path, in_folder: bool, why: str) -> None:
+    """Inside a folder a file that cannot be scored is skipped with a warning; named by the user, it is an error."""
+    if not in_folder:
+        raise StanceError(why, path=path)
+    warnings.warn(f"{path}: skipped, {why}", SkippedInputWarning, stacklevel=4)
+
+
+def _read_one(path: Path, in_folder: bool, on_bad_line: BadLine | None = None) -> Iterator[Article]:
     suffix = path.suffix.lower()
     try:
         with open(path, "rb") as fh:
@@ -161,11 +191,18 @@ def _read_one(path: Path, in_folder: bool) -> Iterator[Article]:
             if suffix in (".jsonl", ".ndjson") and not looks_binary(head) and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
                 # JSONL (UTF-8) is streamed line by line: a file of millions of articles is never held whole
                 n = 0
-                for article in _jsonl_articles(decode_lines(_lines_of(head, fh), str(path)), str(path)):
+                bad = 0
+
+                def count_bad(exc: StanceError) -> None:
+                    nonlocal bad
+                    bad += 1
+                    on_bad_line(exc)  # type: ignore[misc]  # only passed on when given
+
+                for article in _jsonl_articles(decode_lines(_lines_of(head, fh), str(path)), str(path), count_bad if on_bad_line else None):
                     n += 1
                     yield article
-                if not n:
-                    warnings.warn(f"{path}: skipped, empty file", SkippedInputWarning, stacklevel=3)
+                if not n and not bad:
+                    _skip_or_refuse(path, in_folder, "empty file")
                 return
             data = head + fh.read()
     except OSError as exc:
@@ -179,9 +216,9 @@ def _read_one(path: Path, in_folder: bool) -> Iterator[Article]:
             return
         raise StanceError("binary file, not text", path=path)
     if not data.strip():
-        warnings.warn(f"{path}: skipped, empty file", SkippedInputWarning, stacklevel=3)
+        _skip_or_refuse(path, in_folder, "empty file")
         return
-    yield from _articles_from_bytes(data, str(path), suffix)
+    yield from _articles_from_bytes(data, str(path), suffix, on_bad_line)
 
 
 _SNIFF_BYTES = 8192  # what looks_binary inspects

@@ -1,9 +1,11 @@
-"""The model directory: ``model.joblib`` (or ``model.skops``) plus ``manifest.json``.
+"""The model directory: ``model.skops`` (or ``model.joblib``) plus ``manifest.json``.
 
 The manifest records what a model needs and how it was made; loading verifies the model file's
-sha256 against it before unpickling, and refuses a mismatch. A sha256 only catches accidents and
-truncation (whoever can edit the model can edit the manifest); the skops format is the safe one for
-models shared between people, because its loader admits only types it trusts.
+sha256 against it first, and refuses a mismatch. A sha256 only catches accidents and truncation
+(whoever can edit the model can edit the manifest), so the model file itself must be safe to load:
+models are written as skops, whose loader admits only the types stance trusts. A joblib file is a
+pickle, and loading a pickle runs whatever code it names; it is loaded only when the caller says it
+trusts the model (``trust_model=True``, ``--trust-model``), and a warning says that loading runs code.
 
 Writing is ordered so that an interrupted ``stance train --force`` never leaves a directory that
 looks tampered with: the model is serialised in memory first, then an ``.incomplete`` marker is
@@ -59,6 +61,17 @@ class VersionWarning(UserWarning):
     """The installed library differs from the one that trained the model."""
 
 
+class TrustWarning(UserWarning):
+    """A model was loaded in a format whose loading runs code, because the caller trusts it."""
+
+
+UNTRUSTED_PICKLE = (
+    "refusing to load a joblib model: it is a pickle, and loading it runs code. Load it only if you trust "
+    "whoever made it (--trust-model; in Python stance.load(path, trust_model=True)), or train it again "
+    "(models are written as skops, which is safe to load)"
+)
+
+
 def library_versions() -> dict[str, str]:
     import joblib
     import numpy
@@ -75,7 +88,7 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: bool = False, fmt: str = "joblib") -> dict[str, Any]:
+def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: bool = False, fmt: str = "skops") -> dict[str, Any]:
     """Write model + manifest into ``out``; refuses a directory that holds a model unless ``force``.
 
     See the module docstring for the order of writes that keeps an interrupted write recognisable.
@@ -114,13 +127,15 @@ def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: boo
 
 
 def serialise(model: Any, fmt: str) -> bytes:
-    """The model file's bytes in ``fmt`` (joblib, compressed; or skops)."""
+    """The model file's bytes in ``fmt`` (skops or joblib, both compressed)."""
     if fmt == "skops":
+        import zipfile
+
         try:
             import skops.io as sio
         except ImportError:
-            raise StanceError("the skops format needs the optional extra: pip install 'stance[skops]'") from None
-        return sio.dumps(model)
+            raise StanceError("the skops format needs skops: pip install 'stance[skops]'") from None
+        return sio.dumps(model, compression=zipfile.ZIP_DEFLATED)
     import joblib
 
     buf = io.BytesIO()
@@ -173,6 +188,18 @@ def read_manifest(model_dir: str | Path) -> dict[str, Any]:
     return manifest
 
 
+def update_manifest(model_dir: str | Path, fields: dict[str, Any]) -> dict[str, Any]:
+    """Replace or add manifest ``fields`` (never those that describe the model file), atomically,
+    after checking the model file against the manifest; the model file is not touched, so its
+    sha256 stays what the manifest says. Returns the new manifest."""
+    fixed = {"format_version", "labels", "thresholds", "model_file", "model_format", "model_sha256"} & set(fields)
+    if fixed:
+        raise StanceError(f"the manifest's {', '.join(sorted(fixed))} describe the model file and cannot be changed")
+    manifest = {**verify_model(model_dir), **fields}
+    write_json(Path(model_dir) / MANIFEST, manifest)
+    return manifest
+
+
 def model_format(manifest: dict[str, Any]) -> str:
     """The format follows the file name, so that the loader cannot be switched by a manifest field."""
     return {v: k for k, v in MODEL_FILES.items()}[manifest["model_file"]]
@@ -214,9 +241,26 @@ def verify_model(model_dir: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
-    """Verify (sha256, skops types, version drift warning), then load. Returns (model, manifest)."""
+def check_trust(model_dir: str | Path, manifest: dict[str, Any], trust_model: bool = False) -> None:
+    """Refuse a joblib model unless the caller trusts it; when it does, warn that loading runs code."""
+    if model_format(manifest) != "joblib":
+        return
+    target = Path(model_dir) / manifest["model_file"]
+    if not trust_model:
+        raise StanceError(UNTRUSTED_PICKLE, path=target)
+    warnings.warn(
+        f"{target}: a joblib model is a pickle, and loading it runs code; loading it because you trust it (--trust-model)",
+        TrustWarning,
+        stacklevel=3,
+    )
+
+
+def load_model(model_dir: str | Path, trust_model: bool = False) -> tuple[Any, dict[str, Any]]:
+    """Verify (sha256, skops types, version drift warning), then load. Returns (model, manifest).
+
+    A joblib model is refused unless ``trust_model`` (see :func:`check_trust`)."""
     manifest = verify_model(model_dir)
+    check_trust(model_dir, manifest, trust_model)
     target = Path(model_dir) / manifest["model_file"]
     if manifest.get("embedding"):
         from stance.embeddings import check_embedding_available
@@ -254,17 +298,17 @@ def manifest_thresholds(manifest: dict[str, Any]) -> list[float]:
     return [float(manifest["thresholds"][lab]) for lab in manifest["labels"]]
 
 
-def load_model_cached(model_dir: str | Path) -> Any:
+def load_model_cached(model_dir: str | Path, trust_model: bool = False) -> Any:
     """The model of a directory, loaded once per process and per model file (a model retrained into
     the same folder has a new sha256 and is loaded afresh); used by scoring workers."""
-    return _load_cached(str(model_dir), read_manifest(model_dir)["model_sha256"])
+    return _load_cached(str(model_dir), read_manifest(model_dir)["model_sha256"], trust_model)
 
 
 @functools.lru_cache(maxsize=4)
-def _load_cached(model_dir: str, sha256: str) -> Any:
+def _load_cached(model_dir: str, sha256: str, trust_model: bool) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return load_model(model_dir)[0]
+        return load_model(model_dir, trust_model)[0]
 
 
 def untrusted_types(target: Path) -> list[str]:
@@ -312,5 +356,5 @@ def _load_skops(target: Path) -> Any:
     try:
         import skops.io as sio
     except ImportError:
-        raise StanceError("this model is in skops format; install the optional extra: pip install 'stance[skops]'", path=target) from None
+        raise StanceError("this model is in skops format; install skops: pip install 'stance[skops]'", path=target) from None
     return sio.load(target, trusted=untrusted_types(target))

@@ -4,6 +4,7 @@ documented fallback (:func:`rank_disagreements`). Test data never enters."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,22 +42,31 @@ def _cleanlab_ranking(Y: np.ndarray, P: np.ndarray) -> tuple[list[int], np.ndarr
 
     from cleanlab.filter import find_label_issues
 
+    # n_jobs=1: no process pool. It gains nothing here (ranking takes seconds; the folds take the time),
+    # and a pool whose workers were killed mid-task is how `stance audit` once hung after its last fold.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if Y.shape[1] == 1:  # one label: an ordinary binary problem
             probs = np.hstack([1 - P, P])
-            ranked = find_label_issues(labels=Y[:, 0].astype(int), pred_probs=probs, return_indices_ranked_by="self_confidence")
+            ranked = find_label_issues(labels=Y[:, 0].astype(int), pred_probs=probs, return_indices_ranked_by="self_confidence", n_jobs=1)
             quality = np.where(Y[:, 0] == 1, P[:, 0], 1 - P[:, 0])
         else:
             from cleanlab.multilabel_classification.rank import get_label_quality_scores
 
             lists = [[int(j) for j in np.flatnonzero(row)] for row in Y]
-            ranked = find_label_issues(labels=lists, pred_probs=P, multi_label=True, return_indices_ranked_by="self_confidence")
+            ranked = find_label_issues(labels=lists, pred_probs=P, multi_label=True, return_indices_ranked_by="self_confidence", n_jobs=1)
             quality = get_label_quality_scores(lists, P)
     return [int(i) for i in ranked], np.asarray(quality, dtype=float)
 
 
-def audit(cfg: Config, folds: int = 5, method: str = "auto", top: int | None = None, out: str | Path | None = None) -> dict[str, Any]:
+def audit(
+    cfg: Config,
+    folds: int = 5,
+    method: str = "auto",
+    top: int | None = None,
+    out: str | Path | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Likely label errors in train (+ dev), ranked: out-of-fold probabilities from multi-label
     stratified k-fold, then cleanlab's multi-label ``find_label_issues`` (``method="cleanlab"``, the
     default where installed) or :func:`rank_disagreements` (``method="fallback"``).
@@ -64,8 +74,10 @@ def audit(cfg: Config, folds: int = 5, method: str = "auto", top: int | None = N
     Each issue: ``{"rank", "text", "labels" (given), "suspected" (what the out-of-fold model
     predicts), "add", "remove", "scores" (out-of-fold probabilities), "thresholds", "score" (higher
     = more likely wrong), "file", "line"}``. ``top`` keeps the first issues (0 or None: all); with
-    ``out`` they are written there as JSONL. Test data never enters.
+    ``out`` they are written there as JSONL. Test data never enters. ``on_step`` is told what is
+    happening (``fold 2/5`` as each fold starts), for a progress line.
     """
+    step = on_step or (lambda _msg: None)
     if top is not None and top < 0:
         raise StanceError("--top must be 0 (all) or more")
     if method not in ("auto", "cleanlab", "fallback"):
@@ -79,15 +91,21 @@ def audit(cfg: Config, folds: int = 5, method: str = "auto", top: int | None = N
             method = "fallback"
         else:
             method = "cleanlab"
+    step("loading the training data")
     parts = [load_split(cfg, "train")]
     if cfg.data.dev:
         parts.append(load_split(cfg, "dev"))
     data = concat(parts)
-    files = [p.source for p in parts for _ in range(len(p))]
+    files = data.files  # per record: a split joined from several files names the record's own
     if len(data) < folds * 2:
         raise StanceError(f"{len(data)} records are too few for {folds} folds", path=data.source)
 
+    fold = 0
+
     def fit(estimator: Any, X: list[str], Y: np.ndarray) -> Any:
+        nonlocal fold
+        fold += 1
+        step(f"fold {fold}/{folds}")
         check_trainable(LabelledData(X, Y, list(cfg.labels), source=data.source), min_positives(cfg))
         with feature_errors(data.source):
             return estimator.fit(X, Y)
@@ -95,6 +113,7 @@ def audit(cfg: Config, folds: int = 5, method: str = "auto", top: int | None = N
     oof = out_of_fold(build_model(cfg), data.texts, data.Y, folds, cfg.seed, fit=fit)
     P, D, T = oof.P, oof.decisions, oof.thresholds
     Y = np.asarray(data.Y)
+    step(f"ranking with {method}")
     if method == "cleanlab":
         ranked, quality = _cleanlab_ranking(Y, P)
         score = 1 - quality

@@ -34,6 +34,7 @@ class LabelledData:
     source: str = "<memory>"
     sha256: str = ""
     lines: list[int] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # each record's file: splits joined from several keep theirs
     extra: dict[str, list[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -51,6 +52,7 @@ class LabelledData:
             source=self.source,
             sha256=self.sha256,
             lines=[self.lines[i] for i in idx] if self.lines else [],
+            files=[self.files[i] for i in idx] if self.files else [],
             extra={k: [v[i] for i in idx] for k, v in self.extra.items()},
         )
 
@@ -78,6 +80,7 @@ def concat(parts: Sequence[LabelledData]) -> LabelledData:
         source="+".join(p.source for p in parts),
         sha256="+".join(p.sha256 for p in parts),
         lines=[n for p in parts for n in p.lines],
+        files=[f for p in parts for f in (p.files or [p.source] * len(p))],
         extra={k: [v for p in parts for v in p.extra[k]] for k in parts[0].extra if all(k in p.extra for p in parts)},
     )
 
@@ -261,6 +264,49 @@ def _row_labels(row: dict[str, Any], cfg: DataConfig, labels: Sequence[str], fmt
     return out
 
 
+def _columns(row: dict[str, Any]) -> str:
+    return "the file's columns are " + ", ".join(str(k) for k in row)
+
+
+def _missing_column(what: str, name: str, row: dict[str, Any], setting: str, source: str, line: int | None) -> StanceError:
+    """A column the config (or an option) names but the data lacks: named, with the columns there are."""
+    hint = did_you_mean(name, [str(k) for k in row])
+    return StanceError(f"no {what} column '{name}'{hint}; {_columns(row)} (set {setting})", path=source, line=line)
+
+
+def label_format_of(
+    first: dict[str, Any], labels: Sequence[str], cfg: DataConfig, source: str, line: int | None, require_labels: bool
+) -> str:
+    """The label shape of a file from its first row: ``list`` (a list or delimited column), ``wide``
+    or ``none`` (no labels, where none are required). A column the config names and the data lacks
+    is an error naming it and the columns the file has, never a file where every label is 0."""
+    fmt = cfg.label_format
+    if cfg.text_field not in first:
+        raise _missing_column("text", cfg.text_field, first, "data.text_field, or --text-field", source, line)
+    if fmt == "auto":
+        if cfg.labels_field in first:
+            return "list"
+        if all(name in first for name in labels):
+            return "wide"
+        if not require_labels:
+            return "none"
+        raise StanceError(
+            f"no labels column '{cfg.labels_field}'{did_you_mean(cfg.labels_field, [str(k) for k in first])} and no 0/1 column "
+            f"per label ({', '.join(labels)}); {_columns(first)} (set data.labels_field or data.label_format, or --labels-field)",
+            path=source,
+            line=line,
+        )
+    if fmt == "wide":
+        if require_labels and not any(name in first for name in labels):
+            raise StanceError(f"no 0/1 column for any label ({', '.join(labels)}); {_columns(first)}", path=source, line=line)
+        return "wide"
+    if cfg.labels_field not in first:
+        if not require_labels:
+            return "none"
+        raise _missing_column("labels", cfg.labels_field, first, "data.labels_field, or --labels-field", source, line)
+    return "list" if fmt == "list" else "delimited"
+
+
 def rows_to_data(
     rows: list[tuple[int, dict[str, Any]]],
     labels: Sequence[str],
@@ -271,45 +317,11 @@ def rows_to_data(
 ) -> LabelledData:
     if not rows:
         raise StanceError("no records", path=source)
-    first = rows[0][1]
-    fmt = cfg.label_format
-    if fmt == "auto":
-        if cfg.labels_field in first:
-            fmt = "list"
-        elif all(name in first for name in labels):
-            fmt = "wide"
-        elif require_labels:
-            raise StanceError(
-                f"no '{cfg.labels_field}' column and no 0/1 column per label ({', '.join(labels)}); "
-                f"set data.labels_field or data.label_format",
-                path=source,
-            )
-        else:
-            fmt = "none"
     texts, label_rows, lines = [], [], []
     extra: dict[str, list[Any]] = {"source": [], "id": []}
-    for line, row in rows:
-        if cfg.text_field not in row:
-            raise StanceError(
-                f"missing text field '{cfg.text_field}'" + did_you_mean(cfg.text_field, [str(k) for k in row]),
-                path=source,
-                line=line,
-            )
-        text = row[cfg.text_field]
-        if not isinstance(text, str) or not text.strip():
-            raise StanceError(f"'{cfg.text_field}' must be a non-empty string", path=source, line=line)
-        if fmt == "list" and cfg.labels_field not in row and require_labels:
-            raise StanceError(f"missing labels field '{cfg.labels_field}'", path=source, line=line)
-        if fmt == "list":
-            # a list column; a string there is a delimited one
-            value = row.get(cfg.labels_field)
-            sub_fmt = "delimited" if isinstance(value, str) else "list"
-            label_rows.append(_row_labels(row, cfg, labels, sub_fmt, (source, line)))
-        elif fmt == "none":
-            label_rows.append([])
-        else:
-            label_rows.append(_row_labels(row, cfg, labels, fmt, (source, line)))
+    for line, row, text, labs in parse_rows(rows, labels, cfg, source, require_labels):
         texts.append(text)
+        label_rows.append(labs)
         lines.append(line)
         extra["source"].append(row.get("source"))
         extra["id"].append(row.get("id"))
@@ -320,8 +332,45 @@ def rows_to_data(
         source=source,
         sha256=sha256,
         lines=lines,
+        files=[source] * len(texts),
         extra=extra,
     )
+
+
+def parse_rows(
+    rows: list[tuple[int, dict[str, Any]]], labels: Sequence[str], cfg: DataConfig, source: str = "<memory>", require_labels: bool = True
+) -> Iterator[tuple[int, dict[str, Any], str, list[str]]]:
+    """(line, row, text, label names in the row's order) for each row, checked as training checks them."""
+    if not rows:
+        return
+    fmt = label_format_of(rows[0][1], labels, cfg, source, rows[0][0] if numbered_lines(source) else None, require_labels)
+    for line, row in rows:
+        if cfg.text_field not in row:
+            raise StanceError(
+                f"missing text field '{cfg.text_field}'" + did_you_mean(cfg.text_field, [str(k) for k in row]) + f"; {_columns(row)}",
+                path=source,
+                line=line,
+            )
+        text = row[cfg.text_field]
+        if not isinstance(text, str) or not text.strip():
+            raise StanceError(f"'{cfg.text_field}' must be a non-empty string", path=source, line=line)
+        if fmt in ("list", "delimited") and cfg.labels_field not in row and require_labels:
+            raise StanceError(f"missing labels field '{cfg.labels_field}'; {_columns(row)}", path=source, line=line)
+        if fmt == "list":
+            # a list column; a string there is a delimited one
+            value = row.get(cfg.labels_field)
+            sub_fmt = "delimited" if isinstance(value, str) else "list"
+            labs = _row_labels(row, cfg, labels, sub_fmt, (source, line))
+        elif fmt == "none":
+            labs = []
+        else:
+            labs = _row_labels(row, cfg, labels, fmt, (source, line))
+        yield line, row, text, labs
+
+
+def numbered_lines(source: str) -> bool:
+    """Whether a file's row numbers are its lines (JSONL, CSV), worth naming in an error about its columns."""
+    return str(source).lower().endswith((".jsonl", ".json", ".ndjson"))
 
 
 def load_data(

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stance.metrics import compute_metrics, f1_scores  # noqa: F401 (f1_scores: benchmarks/recipes.py imports it from here)
+from stance.errors import StanceError
+from stance.metrics import SmallSampleWarning, compute_metrics, f1_scores, small_sample_note  # noqa: F401 (f1_scores: benchmarks/recipes.py imports it from here)
+
+if TYPE_CHECKING:
+    from stance.data import LabelledData
 
 SCHEMA_VERSION = 1
 
@@ -78,26 +82,21 @@ def evaluate(
     n_boot: int = 1000,
     text_field: str | None = None,
     labels_field: str | None = None,
+    trust_model: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a saved model on a labelled file; returns the report dict (write it with
     :func:`stance.render.files.write_report`). ``threshold`` decides with one value for every label
-    instead of the model's own thresholds."""
-    import dataclasses
+    instead of the model's own thresholds. A split too small for its figures to mean much is
+    warned about (:class:`~stance.metrics.SmallSampleWarning`) and noted in the report's ``warnings``."""
+    import warnings
 
     from stance.artifact import load_model, manifest_thresholds
-    from stance.config import DataConfig
-    from stance.data import load_data
 
-    model, manifest = load_model(model_dir)
+    if threshold is not None and not 0 < threshold < 1:
+        raise StanceError(f"--threshold must be between 0 and 1 (exclusive), got {threshold:g}")
+    model, manifest = load_model(model_dir, trust_model)
     labels = manifest["labels"]
-    known = {f.name for f in dataclasses.fields(DataConfig)}
-    saved = manifest.get("config", {}).get("data", {}) if isinstance(manifest.get("config"), dict) else {}
-    dcfg = DataConfig(**{k: v for k, v in saved.items() if k in known})
-    if text_field:
-        dcfg = dataclasses.replace(dcfg, text_field=text_field)
-    if labels_field:
-        dcfg = dataclasses.replace(dcfg, labels_field=labels_field)
-    ds = load_data(data, labels, dcfg)
+    ds = load_labelled(manifest, data, text_field, labels_field)
     P = model.predict_proba(ds.texts)
     Yhat = model.decide(P, threshold)
     thresholds = [float(threshold)] * len(labels) if threshold is not None else manifest_thresholds(manifest)
@@ -114,4 +113,27 @@ def evaluate(
     }
     data_info = {"path": str(data), "sha256": ds.sha256, "n": len(ds)}
     seed = int(manifest.get("config", {}).get("seed", 0))
-    return build_report(ds.texts, ds.Y, P, Yhat, labels, thresholds, data_info, model_info, n_boot=n_boot, seed=seed)
+    report = build_report(ds.texts, ds.Y, P, Yhat, labels, thresholds, data_info, model_info, n_boot=n_boot, seed=seed)
+    note = small_sample_note(ds.Y, Yhat, labels)
+    report["warnings"] = [note] if note else []
+    if note:
+        warnings.warn(f"{data}: {note}", SmallSampleWarning, stacklevel=2)
+    return report
+
+
+def load_labelled(manifest: dict[str, Any], data: str, text_field: str | None = None, labels_field: str | None = None) -> LabelledData:
+    """Labelled data for a saved model: read with the data settings it was trained with (fields,
+    label format), unless told otherwise."""
+    import dataclasses
+
+    from stance.config import DataConfig
+    from stance.data import load_data
+
+    known = {f.name for f in dataclasses.fields(DataConfig)}
+    saved = manifest.get("config", {}).get("data", {}) if isinstance(manifest.get("config"), dict) else {}
+    dcfg = DataConfig(**{k: v for k, v in saved.items() if k in known})
+    if text_field:
+        dcfg = dataclasses.replace(dcfg, text_field=text_field)
+    if labels_field:
+        dcfg = dataclasses.replace(dcfg, labels_field=labels_field)
+    return load_data(data, manifest["labels"], dcfg)

@@ -8,6 +8,9 @@ Which rows count as labelled: a row that still carries the model's ``suggested``
 ``labels`` is a suggestion nobody has labelled yet. Exports to Label Studio give such rows the
 suggestion as a *prediction* (not an annotation); :func:`merge` skips them. Everything else is
 labelled, ``"labels": []`` meaning "none of the labels".
+
+Corpus files are read through the same loader as training data (:mod:`stance.labelled`): JSONL or
+CSV/TSV, with a config's text and labels fields and label format where one is given.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from stance.config import DataConfig
 from stance.errors import StanceError, did_you_mean
 from stance.fileio import write_jsonl
+from stance.labelled import LabelledRows, read_labelled, write_labelled
 
 FORMATS = ("corpus", "label-studio", "doccano")
 CONFLICT_POLICIES = ("error", "ours", "theirs", "union")
@@ -80,21 +85,15 @@ def check_text(row: Row, path: str, line: int | None, field: str = "text") -> st
     return text
 
 
-def read_corpus(path: str | Path, labels: Sequence[str] | None = None) -> list[tuple[int, Row]]:
-    """Corpus JSONL as (line, row) pairs, each with a non-empty ``text`` and a ``labels`` list."""
-    from stance.data import read_jsonl
-
-    out = []
-    for line, row in read_jsonl(path):
-        check_text(row, str(path), line)
-        if "labels" not in row:
-            raise StanceError('missing \'labels\' (the corpus format is {"text", "labels": [...]})', path=path, line=line)
-        row = dict(row)
-        row["labels"] = check_labels(row["labels"], labels, "labels", str(path), line)
+def read_corpus(path: str | Path, labels: Sequence[str] | None = None, cfg: DataConfig | None = None) -> LabelledRows:
+    """A labelled file read as ``train`` reads one (:func:`stance.labelled.read_labelled`), its rows
+    in the corpus shape ``{"text", "labels", ...}``; ``labels`` (default: the names the file holds)
+    is the label set, and a label outside it is an error naming the file and line."""
+    corpus = read_labelled(path, labels, cfg)
+    for line, row in corpus.rows:
         if "suggested" in row:
             row["suggested"] = check_labels(row["suggested"], None, "suggested", str(path), line)
-        out.append((line, row))
-    return out
+    return corpus
 
 
 def _choices(labels: Sequence[str]) -> list[dict[str, Any]]:
@@ -209,13 +208,14 @@ def label_studio_config(labels: Sequence[str]) -> str:
     )
 
 
-def read_rows_as(path: str | Path, fmt: str, labels: Sequence[str] | None = None) -> list[Row]:
-    """Read a file in ``fmt`` (corpus, label-studio, doccano) as corpus rows."""
+def read_rows_as(path: str | Path, fmt: str, labels: Sequence[str] | None = None, cfg: DataConfig | None = None) -> list[Row]:
+    """Read a file in ``fmt`` (corpus, label-studio, doccano) as corpus rows (a corpus file as ``train``
+    reads it, with ``cfg``'s fields and label format)."""
     from stance.data import read_jsonl
     from stance.fileio import read_text
 
     if fmt == "corpus":
-        return [row for _, row in read_corpus(path, labels)]
+        return [row for _, row in read_corpus(path, labels, cfg).rows]
     if fmt == "doccano":
         return from_doccano(read_jsonl(path), str(path), labels)
     if fmt == "label-studio":
@@ -232,7 +232,9 @@ def write_rows_as(path: str | Path, fmt: str, rows: list[Row]) -> None:
     """Write corpus rows as ``fmt`` (corpus or doccano: JSONL; label-studio: a JSON list of tasks)."""
     from stance.fileio import write_json
 
-    if fmt == "corpus":
+    if fmt == "corpus" and str(path).lower().endswith((".csv", ".tsv")):
+        write_labelled(path, rows, LabelledRows([], [], "delimited", DataConfig()))
+    elif fmt == "corpus":
         write_jsonl(path, rows)
     elif fmt == "doccano":
         write_jsonl(path, to_doccano(rows))
@@ -242,14 +244,16 @@ def write_rows_as(path: str | Path, fmt: str, rows: list[Row]) -> None:
         raise StanceError(f"unknown format '{fmt}' (use {', '.join(FORMATS)})" + did_you_mean(fmt, FORMATS))
 
 
-def convert(src: str | Path, dst: str | Path, from_fmt: str, to_fmt: str, labels: Sequence[str] | None = None) -> dict[str, Any]:
+def convert(
+    src: str | Path, dst: str | Path, from_fmt: str, to_fmt: str, labels: Sequence[str] | None = None, cfg: DataConfig | None = None
+) -> dict[str, Any]:
     """Convert between corpus, Label Studio and doccano files; returns counts and the label set."""
     if labels is not None and not labels:
         raise StanceError("--labels: no label names given")
     for fmt in (from_fmt, to_fmt):
         if fmt not in FORMATS:
             raise StanceError(f"unknown format '{fmt}' (use {', '.join(FORMATS)})" + did_you_mean(fmt, FORMATS))
-    rows = read_rows_as(src, from_fmt, labels)
+    rows = read_rows_as(src, from_fmt, labels, cfg)
     write_rows_as(dst, to_fmt, rows)
     if labels:
         seen = list(labels)
@@ -267,6 +271,7 @@ def merge(
     *,
     base_source: str = "base",
     new_source: str = "new",
+    labels: Sequence[str] | None = None,
 ) -> tuple[list[Row], dict[str, int]]:
     """Fold labelled ``new_rows`` into ``base_rows``; returns (merged rows, counts).
 
@@ -274,7 +279,8 @@ def merge(
     ``suggest`` fields); one already present with the same labels is a duplicate and skipped; one
     present with different labels is a conflict: an error naming how many and the first, unless
     ``on_conflict`` is ``ours`` (keep the base's labels), ``theirs`` (take the new ones) or ``union``.
-    Unlabelled suggestions are skipped; a batch holding nothing else is an error.
+    Unlabelled suggestions are skipped; a batch holding nothing else is an error. With ``labels``
+    (the target's label set), a label outside it is an error naming the row.
     """
     if on_conflict not in CONFLICT_POLICIES:
         raise StanceError(
@@ -292,29 +298,29 @@ def merge(
         text = check_text(row, new_source, line)
         if "labels" not in row:
             raise StanceError("missing 'labels'", path=new_source, line=line)
-        labels = check_labels(row["labels"], None, "labels", new_source, line)
+        row_labels = check_labels(row["labels"], labels, "labels", new_source, line)
         if is_unlabelled(row):
             counts["unlabelled"] += 1
             continue
         key = normalise_text(text)
         if key not in where:
             clean = {k: v for k, v in row.items() if k not in SUGGEST_FIELDS}
-            clean["labels"] = labels
+            clean["labels"] = row_labels
             where[key] = (len(out), new_source, line)
             out.append(clean)
             counts["added"] += 1
             continue
         k, src, src_line = where[key]
         have = list(out[k].get("labels", []))
-        if set(have) == set(labels):
+        if set(have) == set(row_labels):
             counts["duplicates"] += 1
             continue
         counts["conflicts"] += 1
-        conflicts.append((text, have, f"{src}:{src_line}", labels, f"{new_source}:{line}"))
+        conflicts.append((text, have, f"{src}:{src_line}", row_labels, f"{new_source}:{line}"))
         if on_conflict == "theirs":
-            out[k]["labels"] = labels
+            out[k]["labels"] = row_labels
         elif on_conflict == "union":
-            out[k]["labels"] = have + [lab for lab in labels if lab not in have]
+            out[k]["labels"] = have + [lab for lab in row_labels if lab not in have]
     if new and counts["unlabelled"] == len(new):
         raise StanceError(
             f"all {len(new)} rows are unlabelled suggestions (empty 'labels' with 'suggested'); label them first", path=new_source
@@ -329,13 +335,40 @@ def merge(
     return out, counts
 
 
-def merge_files(base: str | Path, new: str | Path, out: str | Path, on_conflict: str = "error") -> dict[str, int]:
-    """:func:`merge` on corpus files; writes ``out`` atomically (it may be ``base`` itself)."""
+def merge_files(
+    base: str | Path,
+    new: str | Path,
+    out: str | Path,
+    on_conflict: str = "error",
+    *,
+    labels: Sequence[str] | None = None,
+    cfg: DataConfig | None = None,
+) -> dict[str, Any]:
+    """:func:`merge` on labelled files, read as ``train`` reads them (JSONL, CSV/TSV, ...; ``cfg``'s
+    fields and label format); ``out`` is written atomically in BASE's shape, as CSV/TSV or JSONL by
+    its suffix (it may be ``base`` itself).
+
+    NEW is read with ``cfg``'s fields where it has its text column, else as the corpus format that
+    ``suggest`` and ``convert`` write. ``labels`` is the target's label set (a config's): a label of
+    NEW outside it is an error naming the line. Without it, the labels BASE holds are the set, and
+    NEW's other labels are merged and named in ``new_labels`` (label -> where it first occurs).
+    """
+    from stance.data import read_rows
+
     if on_conflict not in CONFLICT_POLICIES:
         raise StanceError(
             f"unknown --on-conflict '{on_conflict}' (use {', '.join(CONFLICT_POLICIES)})" + did_you_mean(on_conflict, CONFLICT_POLICIES)
         )
-    rows, counts = merge(read_corpus(base), read_corpus(new), on_conflict, base_source=str(base), new_source=str(new))
-    write_jsonl(out, rows)
-    counts["total"] = len(rows)
-    return counts
+    cfg = cfg or DataConfig()
+    corpus = read_corpus(base, labels, cfg)
+    first = read_rows(new, cfg.text_field)[0][0][1]
+    new_cfg = cfg if cfg.text_field in first else DataConfig(delimiter=cfg.delimiter)
+    batch = read_corpus(new, labels, new_cfg)
+    new_labels: dict[str, str] = {}
+    for line, row in batch.rows:
+        for lab in row["labels"]:
+            if lab not in corpus.labels:
+                new_labels.setdefault(lab, f"{new}:{line}")
+    rows, counts = merge(corpus.rows, batch.rows, on_conflict, base_source=str(base), new_source=str(new), labels=labels)
+    write_labelled(out, rows, corpus)
+    return {**counts, "total": len(rows), "new_labels": new_labels}

@@ -116,3 +116,52 @@ def compute_metrics(
         out["micro_f1_ci"] = [round(float(x), 4) for x in ci["micro"]]
         out["macro_f1_ci"] = [round(float(x), 4) for x in ci["macro"]]
     return out
+
+
+class SmallSampleWarning(UserWarning):
+    """A split is too small for its figures to mean much (a 1.000 from three examples)."""
+
+
+# A recall measured on fewer examples than this has a 95% interval wider than about 0.3 where it is
+# middling (and wider still on a handful of examples, even when every one was right).
+MAX_INTERVAL_WIDTH = 0.3
+
+
+def wilson_interval(successes: float, n: float, z: float = 1.959964) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion: unlike the bootstrap, it does not collapse to
+    [1, 1] when every one of a few examples was right."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+def small_sample_note(Y: np.ndarray, Yhat: np.ndarray, labels: Sequence[str], max_width: float = MAX_INTERVAL_WIDTH) -> str | None:
+    """A sentence saying how little a split's figures can mean, or None when they can mean something.
+
+    The label with the fewest examples decides: its recall's 95% Wilson interval is given, and the
+    note is written when that interval is wider than ``max_width`` (or a label has no example).
+    """
+    Y = np.asarray(Y)
+    n = len(Y)
+    tp, _fp, fn = counts(Y, Yhat)
+    support = tp + fn
+    for label, s in zip(labels, support):
+        if s == 0:
+            return f"{n} sentences; '{label}' has no example, so its precision, recall and F1 say nothing"
+    widths = []
+    for j in range(len(labels)):
+        lo, hi = wilson_interval(float(tp[j]), float(support[j]))
+        widths.append((hi - lo, j, lo, hi))
+    if not widths:
+        return None
+    width, j, lo, hi = max(widths)
+    if width <= max_width:
+        return None
+    s = int(support[j])
+    return (
+        f"{n} sentences; '{labels[j]}' has {s} example{'s' if s != 1 else ''}, so its recall {tp[j] / s:.2f} has a 95% interval of "
+        f"[{lo:.2f}, {hi:.2f}] ({width:.2f} wide): figures from a split this small mean little"
+    )

@@ -220,10 +220,12 @@ def _forked_worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _score_chunk(model_dir: str, chunk: list[Article], evidence: int) -> list[tuple[Article, list[dict[str, Any]]]]:
+def _score_chunk(
+    model_dir: str, chunk: list[Article], evidence: int, trust_model: bool = False
+) -> list[tuple[Article, list[dict[str, Any]]]]:
     from stance.artifact import load_model_cached
 
-    return list(zip(chunk, score_texts(load_model_cached(model_dir), chunk, evidence)))
+    return list(zip(chunk, score_texts(load_model_cached(model_dir, trust_model), chunk, evidence)))
 
 
 def score_stream(
@@ -234,12 +236,14 @@ def score_stream(
     scheduler: str | None = None,
     evidence: int = 5,
     chunk_size: int | None = None,
+    trust_model: bool = False,
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
     """Yield (article, sentence records) in input order, scoring chunks in parallel when asked.
 
     ``jobs`` None: every core. With the default backend ("loky": processes), workers are forked from
     this process once the model is loaded (Linux); elsewhere, and with the other backends, joblib's
-    workers load the model from ``model_dir`` once each. The output is the same in every case.
+    workers load the model from ``model_dir`` once each (a joblib model only with ``trust_model``).
+    The output is the same in every case.
     """
     from stance.artifact import load_model_cached
 
@@ -248,11 +252,11 @@ def score_stream(
     model_dir = str(model_dir)
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     if jobs == 1 and backend == "loky":
-        yield from score_articles(load_model_cached(model_dir), articles, evidence, chunk_size or CHUNK_ARTICLES)
+        yield from score_articles(load_model_cached(model_dir, trust_model), articles, evidence, chunk_size or CHUNK_ARTICLES)
         return
     chunk_size = chunk_size or WORKER_CHUNK_ARTICLES
     if backend == "loky" and _can_fork():
-        yield from _score_in_forks(load_model_cached(model_dir), articles, jobs, evidence, chunk_size)
+        yield from _score_in_forks(load_model_cached(model_dir, trust_model), articles, jobs, evidence, chunk_size)
         return
     from joblib import Parallel, delayed, parallel_config
 
@@ -263,7 +267,7 @@ def score_stream(
         ctx = parallel_config(backend=backend, n_jobs=jobs)
     with ctx:
         parallel = Parallel(n_jobs=jobs if backend != "dask" else -1, return_as="generator", pre_dispatch="2*n_jobs")
-        for result in parallel(delayed(_score_chunk)(model_dir, chunk, evidence) for chunk in chunks(articles, chunk_size)):
+        for result in parallel(delayed(_score_chunk)(model_dir, chunk, evidence, trust_model) for chunk in chunks(articles, chunk_size)):
             yield from result
 
 

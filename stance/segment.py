@@ -4,8 +4,8 @@ A rule-based segmenter: it is an order of magnitude faster than pysbd on news te
 ``benchmarks/``) and its rules target what news carries: titles and month abbreviations, initials,
 "U.S.", decimals, quotations ending in ``,"`` or ``?"`` followed by the attribution, multi-sentence
 quotes and paragraphs. Offsets always index the original text: ``text[start:end] == sentence``.
-Quotations and speakers (:mod:`stance.attribution`) and page furniture (:mod:`stance.boilerplate`)
-are marked on the sentences afterwards.
+Quotations and holders (:mod:`stance.attribution`, :mod:`stance.holders`) and page furniture
+(:mod:`stance.boilerplate`) are marked on the sentences afterwards.
 """
 
 from __future__ import annotations
@@ -152,8 +152,10 @@ class Sentence:
     end: int
     paragraph: int
     quote: bool = False
-    speaker: str | None = None
+    speaker: str | None = None  # the holder's name, kept for the records and summaries that read it
     boilerplate: bool = False
+    holder: str | None = None  # who holds the sentence's stance, normalised within the article (stance.holders)
+    holder_source: str | None = None  # "quote", "reporting-verb" or "pronoun"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

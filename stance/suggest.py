@@ -75,15 +75,22 @@ def pool_vectors(texts: Sequence[str]) -> Any:
         return sp.identity(len(texts), format="csr")
 
 
-def _corpus_keys(paths: Sequence[str | Path]) -> set[int]:
-    """Hashes of the normalised sentences in labelled files (hashes: a set of ints stays small)."""
+def _corpus_keys(paths: Sequence[str | Path], text_field: str = "text") -> set[int]:
+    """Hashes of the normalised sentences in labelled files (hashes: a set of ints stays small), read
+    by the loader ``train`` uses (JSONL, CSV/TSV, ...) with the model's text field."""
+    from stance.config import is_hub_id
     from stance.data import read_rows
 
     keys: set[int] = set()
     for path in paths:
-        rows, _ = read_rows(path)
+        if not Path(path).exists() and not is_hub_id(str(path)):
+            raise StanceError("file not found (--exclude)", path=path)
+        rows, _ = read_rows(path, text_field)
+        if rows and text_field not in rows[0][1]:
+            columns = ", ".join(str(k) for k in rows[0][1])
+            raise StanceError(f"no text column '{text_field}' (the model's text field); the file's columns are {columns}", path=path)
         for line, row in rows:
-            keys.add(hash(normalise_text(check_text(row, str(path), line))))
+            keys.add(hash(normalise_text(check_text(row, str(path), line, text_field))))
     return keys
 
 
@@ -100,6 +107,7 @@ def suggest(
     pool: int | None = None,
     on_article: Callable[[Any, list[Row]], None] | None = None,
     out: str | Path | None = None,
+    trust_model: bool = False,
 ) -> list[Row]:
     """The ``n`` sentences of ``inputs`` most worth labelling next, in the order chosen (most uncertain first).
 
@@ -120,10 +128,11 @@ def suggest(
         raise StanceError("diversity must be between 0 and 1")
     if not 0 < max_similarity <= 1:
         raise StanceError("max_similarity must be in (0, 1]")
-    model, manifest = load_model(model_dir)
+    model, manifest = load_model(model_dir, trust_model)
     labels = list(manifest["labels"])
     thresholds = np.asarray(manifest_thresholds(manifest), dtype=float)
-    seen = _corpus_keys(exclude)
+    saved = manifest.get("config") if isinstance(manifest.get("config"), dict) else {}
+    seen = _corpus_keys(exclude, str((saved.get("data") or {}).get("text_field") or "text"))
     rng = np.random.default_rng(seed)
     pool_size = pool or max(10 * n, 1000)
     heap: list[tuple[float, float, int, Row]] = []  # (uncertainty, tie-break, order, record): a min-heap of the best

@@ -7,10 +7,15 @@ import json
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from stance.articles import Article
-from stance.fileio import json_line, jsonl_lines
+from stance.errors import StanceError, did_you_mean
+from stance.fileio import json_line, jsonl_lines, read_text
+
+if TYPE_CHECKING:
+    from stance.groups import GroupedPrevalence
 
 SUMMARY_ROWS_IN_MEMORY = 10_000  # per-article summary rows held in memory before they are spooled to disk
 
@@ -59,10 +64,13 @@ class ArticleRows:
 
 
 class Summary:
-    """Running per-article and per-speaker counts of each label (boilerplate left out)."""
+    """Running per-article and per-speaker counts of each label (boilerplate left out), and, given
+    a :class:`~stance.groups.GroupedPrevalence`, corrected prevalence by group (``--group-by``)."""
 
-    def __init__(self, labels: list[str]) -> None:
+    def __init__(self, labels: list[str], grouped: GroupedPrevalence | None = None) -> None:
         self.labels = labels
+        self.grouped = grouped
+        self._prevalence: tuple[int, dict[str, Any]] | None = None
         self.articles = ArticleRows()
         self.speakers: dict[str, Counter[str]] = defaultdict(Counter)
         self._content_sentences = 0
@@ -70,6 +78,8 @@ class Summary:
 
     def add(self, article: Article, records: list[dict[str, Any]]) -> dict[str, Any]:
         """Count one article's sentence records; returns its summary row."""
+        if self.grouped is not None:
+            self.grouped.add(records, meta=article.meta)
         content = [r for r in records if not r["boilerplate"]]
         counts = Counter(lab for r in content for lab in r["labels"])
         by_speaker: dict[str, dict[str, int]] = {}
@@ -114,3 +124,41 @@ class Summary:
     def totals(self) -> dict[str, Any]:
         counts = {lab: self._counts.get(lab, 0) for lab in self.labels}
         return {"articles": len(self.articles), "content_sentences": self._content_sentences, "counts": counts}
+
+    def prevalence(self) -> dict[str, Any] | None:
+        """The grouped prevalence block (rows, comparisons, error rates and their source), or None
+        without ``--group-by``; computed once for the sentences seen so far (the bootstrap is the
+        costly part, and the JSON, CSV, HTML and plot all show it)."""
+        if self.grouped is None:
+            return None
+        if self._prevalence is None or self._prevalence[0] != self._content_sentences:
+            self._prevalence = (self._content_sentences, self.grouped.to_dict())
+        return self._prevalence[1]
+
+
+def read_comparisons(path: str | Path, grouping: str | None = None, label: str | None = None, every: bool = False) -> dict[str, Any]:
+    """The pairwise group comparisons in a JSON summary written by ``stance score --group-by``:
+    those of ``grouping`` (all if None) and ``label``, only the differing pairs unless ``every``.
+    Returns ``{"summary", "method", "rates_from", "pairs"}``."""
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise StanceError(f"not a JSON summary ({exc})", path=path) from None
+    block = data.get("prevalence") if isinstance(data, dict) else None
+    if not isinstance(block, dict) or "comparisons" not in block:
+        raise StanceError(
+            "no grouped prevalence in this summary; write it with stance score --summary FILE.json --group-by FIELD", path=path
+        )
+    comparisons = block["comparisons"]
+    if grouping is not None and grouping not in comparisons:
+        have = ", ".join(comparisons) or "none"
+        raise StanceError(f"no grouping {grouping!r} in the summary (have {have}){did_you_mean(grouping, list(comparisons))}", path=path)
+    pairs = [
+        p
+        for spec, found in comparisons.items()
+        if grouping in (None, spec)
+        for p in found
+        if label in (None, p["label"]) and (every or p["differs"])
+    ]
+    source = (block.get("error_rates") or {}).get("source")
+    return {"summary": str(path), "method": block["method"], "rates_from": source, "pairs": pairs}

@@ -63,7 +63,7 @@ def check_output(out: Path, force: bool, fmt: str) -> None:
         try:
             import skops.io  # noqa: F401
         except ImportError:
-            raise StanceError("the skops format needs the optional extra: pip install 'stance[skops]'") from None
+            raise StanceError("the skops format needs skops: pip install 'stance[skops]'") from None
     if out.exists() and not out.is_dir():
         raise StanceError("exists and is not a directory", path=out)
     if (out / MANIFEST).exists() and not force:
@@ -107,13 +107,16 @@ def train(
     cfg: Config,
     out: str | Path,
     force: bool = False,
-    fmt: str = "joblib",
+    fmt: str = "skops",
     n_jobs: int | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train from a config and write the model directory; returns the manifest."""
+    import warnings
+
     from stance.artifact import save_model
-    from stance.metrics import compute_metrics
+    from stance.metrics import SmallSampleWarning, compute_metrics, small_sample_note
+    from stance.prevalence import measure_error_rates
 
     step = on_step or (lambda _msg: None)
     out = Path(out)
@@ -126,11 +129,18 @@ def train(
         dev = load_split(cfg, "dev")
     step(f"fitting {cfg.model.kind} on {len(train_data)} sentences")
     model, source = fit_model(cfg, train_data, dev, n_jobs=n_jobs)
-    dev_metrics = None
+    dev_metrics = error_rates = None
     if dev is not None:
         step("measuring on dev")
         P = model.predict_proba(dev.texts)
-        dev_metrics = compute_metrics(dev.Y, P, model.decide(P), cfg.labels, model.thresholds_, n_boot=0)
+        decided = model.decide(P)
+        dev_metrics = compute_metrics(dev.Y, P, decided, cfg.labels, model.thresholds_, n_boot=0)
+        note = small_sample_note(dev.Y, decided, cfg.labels)
+        if note:
+            warnings.warn(f"dev split {dev.source}: {note}", SmallSampleWarning, stacklevel=2)
+        # what `stance score --group-by` corrects prevalence with (stance calibrate can replace them)
+        where = {"split": "dev", "path": cfg.data.dev, "sha256": dev.sha256, "thresholds_tuned_here": source == "dev"}
+        error_rates = measure_error_rates(dev.Y, P, model.thresholds_, cfg.labels, source=where).to_dict()
     step(f"writing {out}")
     manifest = {
         "labels": cfg.labels,
@@ -143,6 +153,7 @@ def train(
             **({"dev": {"path": cfg.data.dev, "sha256": dev.sha256, "n": len(dev)}} if dev is not None else {}),
         },
         "dev_metrics": dev_metrics,
+        **({"error_rates": error_rates} if error_rates is not None else {}),
     }
     if cfg.features.kind in ("embeddings", "tfidf+embeddings"):
         from stance.embeddings import embedding_info

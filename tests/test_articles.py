@@ -22,6 +22,7 @@ from stance.scoring import score_texts
 from tests.conftest import (
     POSIX,
     SEED_ARTICLE,
+    assert_one_line_error,
     cli,
     corpus_sentences,
     encodings,
@@ -177,8 +178,11 @@ def test_arbitrary_bytes_never_crash_score(tiny_model: Path, data: bytes, suffix
         assert "Traceback" not in result.output
         assert result.exit_code in (0, 1), (result.exit_code, result.output)
         lines = [line for line in result.stderr.splitlines() if line.strip()]
-        if result.exit_code == 1:
-            errors = [line for line in lines if line.startswith("error: ")]
+        errors = [line for line in lines if line.startswith("error: ")]
+        if result.exit_code == 1 and "bad input line" in errors[0]:  # bad JSONL lines: named, skipped, the rest written
+            assert len(errors) == 1 and any(line.startswith(f"warning: {article}:") for line in lines), lines
+            assert out.exists()
+        elif result.exit_code == 1:
             assert len(errors) == 1 and str(article) in errors[0], lines
             assert not out.exists()
         else:
@@ -204,3 +208,60 @@ def test_as_articles_from_a_notebook() -> None:
     assert [(a.id, a.text) for a in got] == [("0", "First."), ("b", "Second."), ("7", "Third."), ("3", "Fourth."), ("e", "Fifth.")]
     with pytest.raises(StanceError, match="article 1: expected a string"):
         list(as_articles(["ok", None]))
+
+
+@pytest.mark.parametrize("name, data", [("e.txt", b""), ("e.jsonl", b""), ("blank.jsonl", b"\n \n"), ("space.md", b"  \n")])
+def test_an_empty_file_named_on_the_command_line_is_an_error(model_dir: Path, tmp_path: Path, name: str, data: bytes) -> None:
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(StanceError, match="empty file"):
+        list(iter_articles([str(p)]))
+    out = tmp_path / "out.jsonl"
+    assert_one_line_error(cli("score", model_dir, p, "--out", out), f"{p}: empty file")
+    assert not out.exists()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / name).write_bytes(data)
+    with pytest.warns(SkippedInputWarning, match="skipped, empty file"):
+        assert list(iter_articles([str(folder)])) == []
+
+
+BAD_FEED = [
+    json.dumps({"id": "a", "text": "They blamed the mayor for the flood."}),
+    '{"id": "b", "text": "broken',
+    json.dumps({"id": "c", "text": "We will respond."}),
+    '"just a string"',
+    json.dumps({"id": "d", "title": "no text"}),
+    json.dumps({"id": "e", "text": "There was no invasion."}),
+]
+
+
+def test_bad_jsonl_lines_are_named_and_skipped_when_a_handler_is_given(tmp_path: Path) -> None:
+    p = tmp_path / "feed.jsonl"
+    p.write_text("\n".join(BAD_FEED) + "\n", encoding="utf-8")
+    bad: list[StanceError] = []
+    assert [a.id for a in iter_articles([str(p)], on_bad_line=bad.append)] == ["a", "c", "e"]
+    assert [(e.path, e.line) for e in bad] == [(str(p), 2), (str(p), 4), (str(p), 5)]
+    assert str(bad[0]).startswith(f"{p}:2: malformed JSON")
+    with pytest.raises(StanceError, match=r"feed.jsonl:2: malformed JSON"):
+        list(iter_articles([str(p)]))  # without a handler the first bad line is fatal
+    bad.clear()
+    stdin = io.BytesIO(("\n".join(BAD_FEED) + "\n").encode())
+    assert [a.id for a in iter_articles(["-"], stdin=stdin, on_bad_line=bad.append)] == ["a", "c", "e"]
+    assert [e.line for e in bad] == [2, 4, 5]
+
+
+def test_score_keeps_the_good_articles_of_a_feed_with_bad_lines(model_dir: Path, tmp_path: Path) -> None:
+    p = tmp_path / "feed.jsonl"
+    p.write_text("\n".join(BAD_FEED) + "\n", encoding="utf-8")
+    out = tmp_path / "scores.jsonl"
+    r = cli("score", model_dir, p, "--out", out)
+    assert r.exit_code == 1, r.output
+    assert {row["article"] for row in read_jsonl(out)} == {"a", "c", "e"}
+    for line in (2, 4, 5):
+        assert f"warning: {p}:{line}: " in r.stderr
+    assert_one_line_error(r, "3 bad input lines skipped", "3 articles scored")
+    strict = tmp_path / "strict.jsonl"
+    r = cli("score", model_dir, p, "--out", strict, "--strict")
+    assert_one_line_error(r, f"{p}:2: malformed JSON")
+    assert not strict.exists()

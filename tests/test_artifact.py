@@ -83,7 +83,7 @@ def test_bad_model_directories_are_one_line_errors(model_dir: Path, tmp_path: Pa
         ({"labels": "blame"}, "manifest 'labels' must be a list"),
         ({"thresholds": {"blame": 0.5}}, "manifest 'thresholds' must give a number for every label"),
         ({"model_file": "../../etc/passwd"}, "manifest names an unexpected model file"),
-        ({"model_format": "skops"}, "manifest says format 'skops' for model.joblib"),
+        ({"model_format": "joblib"}, "manifest says format 'joblib' for model.skops"),
     ]:
         mf.write_text(json.dumps({**manifest, **damage}))
         assert_one_line_error(cli("score", model_dir, article), "manifest.json: " + fragment)
@@ -100,17 +100,17 @@ def test_interrupted_model_writes_are_never_mistaken_for_tampering(
     tiny_cfg: Path, model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = load_config(tiny_cfg)
-    old = (model_dir / "model.joblib").read_bytes()
+    old = (model_dir / "model.skops").read_bytes()
     old_manifest = read_manifest(model_dir)
 
     # 1. interrupted while serialising: nothing on disk has changed
-    import joblib
+    import skops.io
 
-    monkeypatch.setattr(joblib, "dump", _interrupt)
+    monkeypatch.setattr(skops.io, "dumps", _interrupt)
     with pytest.raises(KeyboardInterrupt):
         train(cfg, model_dir, force=True)
     monkeypatch.undo()
-    assert sorted(p.name for p in model_dir.iterdir()) == ["manifest.json", "model.joblib"]
+    assert sorted(p.name for p in model_dir.iterdir()) == ["manifest.json", "model.skops"]
     assert model_state(model_dir) == "ok"
 
     # 2. interrupted while writing the model file: the old model and manifest are still consistent
@@ -136,7 +136,7 @@ def test_interrupted_model_writes_are_never_mistaken_for_tampering(
     with pytest.raises(KeyboardInterrupt):
         train(cfg, model_dir, force=True)
     monkeypatch.undo()
-    assert (model_dir / "model.joblib").read_bytes() == old
+    assert (model_dir / "model.skops").read_bytes() == old
     assert (model_dir / INCOMPLETE).exists()
     assert model_state(model_dir) == "ok"
     assert cli("verify", model_dir).exit_code == 0
@@ -147,7 +147,7 @@ def test_interrupted_model_writes_are_never_mistaken_for_tampering(
     with pytest.raises(KeyboardInterrupt):
         train(load_config(tiny_cfg, ["model.C=0.5"]), model_dir, force=True)  # a different model
     monkeypatch.undo()
-    assert (model_dir / "model.joblib").read_bytes() != old and read_manifest(model_dir) == old_manifest
+    assert (model_dir / "model.skops").read_bytes() != old and read_manifest(model_dir) == old_manifest
     for args in (["verify", model_dir], ["score", model_dir, SEED_ARTICLE]):
         line = assert_one_line_error(cli(*args), "the model was not completely written", "train again with --force")
         assert "sha256" not in line
@@ -159,7 +159,7 @@ def test_interrupted_model_writes_are_never_mistaken_for_tampering(
     # training again repairs the directory, and leaves nothing else behind
     assert_one_line_error(cli("train", "--config", tiny_cfg, "--out", model_dir), "already holds a model")
     assert cli("train", "--config", tiny_cfg, "--out", model_dir, "--force").exit_code == 0
-    assert sorted(p.name for p in model_dir.iterdir()) == ["manifest.json", "model.joblib"]
+    assert sorted(p.name for p in model_dir.iterdir()) == ["manifest.json", "model.skops"]
     assert model_state(model_dir) == "ok"
 
 
@@ -169,34 +169,33 @@ def test_interrupted_first_write_and_format_switch(tiny_cfg: Path, tmp_path: Pat
     monkeypatch.setattr(artifact, "write_json", _interrupt)
     with pytest.raises(KeyboardInterrupt):
         train(cfg, fresh)
-    assert sorted(p.name for p in fresh.iterdir()) == [INCOMPLETE, "model.joblib"]
+    assert sorted(p.name for p in fresh.iterdir()) == [INCOMPLETE, "model.skops"]
     assert "the model was not completely written" in model_state(fresh)
     monkeypatch.undo()
     train(cfg, fresh)  # no manifest: nothing to protect, no --force needed
     assert model_state(fresh) == "ok" and not (fresh / INCOMPLETE).exists()
 
-    pytest.importorskip("skops")
     monkeypatch.setattr(artifact, "write_json", _interrupt)
     with pytest.raises(KeyboardInterrupt):
-        train(cfg, fresh, force=True, fmt="skops")
+        train(cfg, fresh, force=True, fmt="joblib")
     monkeypatch.undo()
-    assert model_state(fresh) == "ok"  # the old joblib model and its manifest are untouched
-    assert read_manifest(fresh)["model_format"] == "joblib"
-    train(cfg, fresh, force=True, fmt="skops")
-    assert sorted(p.name for p in fresh.iterdir()) == ["manifest.json", "model.skops"]
+    assert model_state(fresh) == "ok"  # the old skops model and its manifest are untouched
+    assert read_manifest(fresh)["model_format"] == "skops"
+    train(cfg, fresh, force=True, fmt="joblib")
+    assert sorted(p.name for p in fresh.iterdir()) == ["manifest.json", "model.joblib"]
 
 
 def test_tampered_model_is_refused_everywhere(model_dir: Path, tmp_path: Path) -> None:
     data = jsonl(tmp_path / "d.jsonl", TINY[:6])
-    blob = bytearray((model_dir / "model.joblib").read_bytes())
+    blob = bytearray((model_dir / "model.skops").read_bytes())
     blob[len(blob) // 2] ^= 0xFF  # same size, one bit pattern changed
-    (model_dir / "model.joblib").write_bytes(bytes(blob))
+    (model_dir / "model.skops").write_bytes(bytes(blob))
     for args in (["verify", model_dir], ["score", model_dir, SEED_ARTICLE], ["evaluate", model_dir, "--data", data]):
-        assert_one_line_error(cli(*args), "model.joblib: sha256 does not match manifest.json", "refusing to load it")
+        assert_one_line_error(cli(*args), "model.skops: sha256 does not match manifest.json", "refusing to load it")
     with pytest.raises(StanceError, match="sha256 does not match"):
         load_model(model_dir)
-    (model_dir / "model.joblib").unlink()
-    assert_one_line_error(cli("verify", model_dir), "model.joblib: model file is missing")
+    (model_dir / "model.skops").unlink()
+    assert_one_line_error(cli("verify", model_dir), "model.skops: model file is missing")
 
 
 def test_version_drift_warns_in_every_command(model_dir: Path, tmp_path: Path) -> None:
@@ -215,7 +214,7 @@ def test_version_drift_warns_in_every_command(model_dir: Path, tmp_path: Path) -
 
 def test_readme_warns_about_joblib() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "runs code when it is loaded" in readme and "--format skops" in readme and "stance verify" in readme
+    assert "is a pickle, and loading it runs code" in readme and "--trust-model" in readme and "stance verify" in readme
 
 
 class Evil:
@@ -273,9 +272,10 @@ def test_skops_end_to_end(tmp_path: Path, extra: str) -> None:
     outs = {}
     for fmt in ("joblib", "skops"):
         outs[fmt] = tmp_path / f"{fmt}.jsonl"
-        r = cli("score", tmp_path / fmt, SEED_ARTICLE, "--out", outs[fmt])
+        trust = ["--trust-model"] if fmt == "joblib" else []
+        r = cli("score", tmp_path / fmt, SEED_ARTICLE, "--out", outs[fmt], *trust)
         assert r.exit_code == 0, r.output
-        r = cli("evaluate", tmp_path / fmt, "--data", data, "--out", tmp_path / f"{fmt}.json", "--bootstrap", "0")
+        r = cli("evaluate", tmp_path / fmt, "--data", data, "--out", tmp_path / f"{fmt}.json", "--bootstrap", "0", *trust)
         assert r.exit_code == 0, r.output
     assert outs["joblib"].read_bytes() == outs["skops"].read_bytes()
     reports = [json.loads((tmp_path / f"{fmt}.json").read_text()) for fmt in ("joblib", "skops")]
@@ -358,3 +358,89 @@ def test_models_of_an_older_format_must_be_trained_again(model_dir: Path) -> Non
     mf.write_text(json.dumps({**json.loads(mf.read_text()), "format_version": 1}))
     with pytest.raises(StanceError, match="model format 1 is not supported .* train the model again"):
         read_manifest(model_dir)
+
+
+class _Payload:
+    """A pickle whose loading opens (creates) a file: what a crafted model.joblib could do instead."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        return (open, (self.path, "w"))
+
+
+def _pickle_dir(tmp_path: Path, marker: Path) -> Path:
+    """A model directory whose model.joblib is a crafted pickle and whose manifest vouches for it."""
+    import joblib
+
+    from stance.fileio import sha256_file
+
+    d = tmp_path / "sent-to-you"
+    d.mkdir()
+    joblib.dump(_Payload(str(marker)), d / "model.joblib")
+    manifest = {
+        "format_version": artifact.FORMAT_VERSION,
+        "labels": LABELS,
+        "thresholds": dict.fromkeys(LABELS, 0.5),
+        "model_file": "model.joblib",
+        "model_format": "joblib",
+        "model_sha256": sha256_file(d / "model.joblib"),
+        "versions": artifact.library_versions(),
+    }
+    (d / "manifest.json").write_text(json.dumps(manifest))
+    return d
+
+
+def test_a_crafted_pickle_is_refused_and_never_runs_without_trust_model(tmp_path: Path) -> None:
+    import stance
+
+    marker = tmp_path / "payload-ran"
+    d = _pickle_dir(tmp_path, marker)
+    data = jsonl(tmp_path / "d.jsonl", TINY[:6])
+    for args in (
+        ["score", d, SEED_ARTICLE],
+        ["evaluate", d, "--data", data],
+        ["suggest", d, SEED_ARTICLE],
+        ["calibrate", d, "--data", data],
+    ):
+        assert_one_line_error(cli(*args), "model.joblib", "loading it runs code", "--trust-model")
+    with pytest.raises(StanceError, match="--trust-model"):
+        load_model(d)
+    with pytest.raises(StanceError, match="trust_model=True"):
+        stance.load(d)
+    assert not marker.exists()
+    # the payload is real: with the flag it runs (and the command says that loading runs code)
+    r = cli("score", d, SEED_ARTICLE, "--trust-model")
+    assert marker.exists()
+    assert "runs code" in r.stderr
+
+
+def test_models_are_written_as_skops_by_default(tiny_cfg: Path, tmp_path: Path) -> None:
+    r = cli("train", "--config", tiny_cfg, "--out", tmp_path / "cli")
+    assert r.exit_code == 0, r.output
+    train(load_config(tiny_cfg), tmp_path / "api")
+    for d in (tmp_path / "cli", tmp_path / "api"):
+        assert sorted(os.listdir(d)) == ["manifest.json", "model.skops"]
+        assert read_manifest(d)["model_format"] == "skops"
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    core = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert '"skops' in core  # a core dependency, not an extra
+
+
+def test_a_joblib_model_loads_only_with_trust_model(tiny_cfg: Path, tmp_path: Path) -> None:
+    d = tmp_path / "m"
+    train(load_config(tiny_cfg), d, fmt="joblib")
+    assert_one_line_error(cli("score", d, SEED_ARTICLE), "--trust-model")
+    out = tmp_path / "s.jsonl"
+    r = cli("score", d, SEED_ARTICLE, "--trust-model", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "loading it runs code" in r.stderr and out.read_text()
+    r = cli("score", d, SEED_ARTICLE, "--trust-model", "--jobs", "2", "--out", tmp_path / "s2.jsonl")
+    assert r.exit_code == 0, r.output  # the workers load it too
+    assert load_model(d, trust_model=True)[1]["model_format"] == "joblib"
+
+
+def test_the_default_model_file_is_compact(default_model: Path) -> None:
+    """The n-gram vocabularies are saved as arrays: a skops file of dict entries was 310 MB and took a minute to load."""
+    assert (default_model / "model.skops").stat().st_size < 40_000_000

@@ -64,3 +64,68 @@ def test_top_must_not_be_negative(flipped_config: tuple[Path, int]) -> None:
 
     with pytest.raises(StanceError, match="--top must be 0"):
         audit(load_config(flipped_config[0]), folds=2, top=-1)
+
+
+_FORK_SCRIPT = """
+import multiprocessing, signal, time
+from stance.cli import _app
+
+def handler(_):
+    h = signal.getsignal(signal.SIGTERM)
+    return getattr(h, "__name__", str(h))
+
+def work(_):
+    time.sleep(30)
+
+def run():
+    pool = multiprocessing.get_context("fork").Pool(2)
+    print("worker handler:", pool.apply(handler, (0,)), flush=True)
+    pool.map_async(work, range(2))
+    time.sleep(0.5)
+    pool.terminate()  # what cleanlab's pool does after the last fold
+    pool.join()
+    print("done", flush=True)
+
+_app.app = run
+_app.main()
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork start method")
+def test_forked_workers_do_not_inherit_the_cli_sigterm_handler(tmp_path: Path) -> None:
+    """The hang: cleanlab's pool is terminated with SIGTERM, and workers that inherited the CLI's handler
+    raised KeyboardInterrupt (ForkPoolWorker tracebacks) instead of exiting."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = tmp_path / "fork.py"
+    script.write_text(_FORK_SCRIPT)
+    r = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "worker handler: _sigterm" not in r.stdout and "done" in r.stdout
+    assert "Traceback" not in r.stderr and "ForkPoolWorker" not in r.stderr
+
+
+def test_audit_reports_progress_fold_by_fold(flipped_config: tuple[Path, int]) -> None:
+    from stance.config import load_config
+
+    steps: list[str] = []
+    audit(load_config(flipped_config[0]), folds=3, method="fallback", on_step=steps.append)
+    assert [s for s in steps if s.startswith("fold")] == ["fold 1/3", "fold 2/3", "fold 3/3"]
+
+
+def test_issues_name_the_file_of_a_split_joined_from_several(tmp_path: Path) -> None:
+    from stance.config import load_config
+    from tests.conftest import write_jsonl
+
+    a = write_jsonl(tmp_path / "a.jsonl", TINY[::2])
+    b = write_jsonl(tmp_path / "b.jsonl", TINY[1::2])
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'labels = ["blame", "threat", "denial"]\nseed = 1\n[data]\ntrain = ["{a}", "{b}"]\n')
+    result = audit(load_config(cfg), folds=3, method="fallback", top=0)
+    assert result["issues"] and {i["file"] for i in result["issues"]} <= {str(a), str(b)}
+    for issue in result["issues"]:
+        rows = (a if issue["file"] == str(a) else b).read_text().splitlines()
+        assert issue["text"] in rows[issue["line"] - 1]

@@ -67,18 +67,18 @@ def test_seed_speaker_breakdown(default_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.jsonl"
     summary = run_scoring(str(default_model), [str(SEED_ARTICLE)], str(out))
     (row,) = list(summary.articles)
-    assert row["by_speaker"]["Lukashenko"]["threat"] > 0
-    assert set(row["by_speaker"]["Lukashenko"]) == set(LABELS)
+    assert row["by_speaker"]["Alexander Lukashenko"]["threat"] > 0
+    assert set(row["by_speaker"]["Alexander Lukashenko"]) == set(LABELS)
     rows = read_jsonl(out)
     boiler = sum(r["boilerplate"] for r in rows)
     assert boiler and row["boilerplate_sentences"] == boiler and row["content_sentences"] + boiler == row["sentences"] == len(rows)
     speakers = {s["speaker"]: s for s in summary.speaker_table()}
-    assert speakers["Lukashenko"]["counts"]["threat"] == row["by_speaker"]["Lukashenko"]["threat"]
+    assert speakers["Alexander Lukashenko"]["counts"]["threat"] == row["by_speaker"]["Alexander Lukashenko"]["threat"]
     assert "(unattributed)" in speakers
     rows = read_jsonl(out)
     assert (
-        sum("threat" in r["labels"] for r in rows if r["speaker"] == "Lukashenko" and not r["boilerplate"])
-        == (row["by_speaker"]["Lukashenko"]["threat"])
+        sum("threat" in r["labels"] for r in rows if r["speaker"] == "Alexander Lukashenko" and not r["boilerplate"])
+        == (row["by_speaker"]["Alexander Lukashenko"]["threat"])
     )
     for r in rows:
         assert set(r["evidence"]) == set(r["labels"])  # evidence for each predicted label, and only those
@@ -96,7 +96,7 @@ def test_summary_csv_columns(default_model: Path, many: Path, tmp_path: Path) ->
     articles = [r for r in rows if r["kind"] == "article"]
     speakers = [r for r in rows if r["kind"] == "speaker"]
     assert len(articles) == 41 and {r["name"] for r in articles} >= {"wire-0", "wire-39"}
-    assert any(r["name"] == "Lukashenko" for r in speakers)
+    assert any(r["name"] == "Alexander Lukashenko" for r in speakers)
     summary = json.loads(js.read_text(encoding="utf-8"))
     assert summary["totals"]["articles"] == 41
     for r, a in zip(articles, summary["articles"]):

@@ -124,7 +124,7 @@ def test_score_stdin(default_model: Path) -> None:
 def test_verify_and_tampered_model(model_copy: Path, tmp_path: Path) -> None:
     r = invoke("verify", model_copy)
     assert r.exit_code == 0 and "ok" in r.output
-    with open(model_copy / "model.joblib", "ab") as fh:
+    with open(model_copy / "model.skops", "ab") as fh:
         fh.write(b"tampered")
     for args in (["verify", str(model_copy)], ["score", str(model_copy), str(SEED_ARTICLE)]):
         r = runner.invoke(app, args)
@@ -203,10 +203,20 @@ def _data_cases(tmp: Path) -> list[tuple[Path, tuple[str, ...]]]:
     add("nul.csv", "text,labels\n" + "A.,blame\n" * 2000 + "B\x00.,blame\n", "nul.csv:2002: malformed CSV")
     add("bad.jsonl", '{"text": "A.", "labels": []}\n{"text": broken\n', "bad.jsonl:2: malformed JSON")
     add("notobject.jsonl", '{"text": "A.", "labels": []}\n[1, 2]\n', "notobject.jsonl:2: expected a JSON object, got list")
-    add("notext.csv", "sentence,labels\nA.,blame\n", "notext.csv:2: missing text field 'text'")
-    add("notext.jsonl", '{"txt": "A.", "labels": []}\n', "notext.jsonl:1: missing text field 'text' (did you mean \"txt\"?)")
+    add("notext.csv", "sentence,labels\nA.,blame\n", "notext.csv: no text column 'text'; the file's columns are sentence, labels")
+    add(
+        "notext.jsonl",
+        '{"txt": "A.", "labels": []}\n',
+        "notext.jsonl:1: no text column 'text' (did you mean \"txt\"?)",
+        "columns are txt, labels",
+    )
     add("emptytext.csv", 'text,labels\nA.,blame\n"",threat\n', "emptytext.csv:3: 'text' must be a non-empty string")
-    add("nolabels.csv", "text,tags\nA.,blame\n", "nolabels.csv: no 'labels' column and no 0/1 column per label")
+    add(
+        "nolabels.csv",
+        "text,tags\nA.,blame\n",
+        "nolabels.csv: no labels column 'labels' and no 0/1 column per label",
+        "columns are text, tags",
+    )
     add("label.csv", "text,labels\nA.,blame\nB.,threat;blmae\n", "label.csv:3: unknown label 'blmae'", 'did you mean "blame"?')
     add("label.jsonl", '{"text": "A.", "labels": ["Threat"]}\n', "label.jsonl:1: unknown label 'Threat'", 'did you mean "threat"?')
     add("wide.csv", "text,blame,threat,denial\nA.,1,0,0\nB.,yes,0,0\n", "wide.csv:3: column 'blame' must be 0 or 1")
@@ -274,7 +284,7 @@ def test_model_directory_is_not_overwritten_without_force(tiny_cfg: Path, tmp_pa
     assert time.perf_counter() - t0 < 5  # refused before training, not after
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert cli("train", "--config", tiny_cfg, "--out", out, "--force").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.joblib"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.skops"]
 
 
 def test_article_errors_and_warnings(model_dir: Path, tmp_path: Path) -> None:
@@ -282,10 +292,13 @@ def test_article_errors_and_warnings(model_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "bin.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00\x00")
     assert_one_line_error(cli("score", model_dir, tmp_path / "bin.txt"), "bin.txt: binary file, not text")
     (tmp_path / "bad.jsonl").write_text('{"id": "a", "text": "A."}\n{"id": "b", "text": 5}\n')
-    assert_one_line_error(cli("score", model_dir, tmp_path / "bad.jsonl"), 'bad.jsonl:2: expected an object with a "text" string')
+    r = cli("score", model_dir, tmp_path / "bad.jsonl", "--strict")
+    assert_one_line_error(r, 'bad.jsonl:2: expected an object with a "text" string')
+    r = cli("score", model_dir, tmp_path / "bad.jsonl")
+    assert_one_line_error(r, "1 bad input line skipped")
+    assert 'bad.jsonl:2: expected an object with a "text" string' in r.stderr and '"article": "a"' in r.stdout
     (tmp_path / "empty.txt").write_bytes(b"")
-    r = cli("score", model_dir, tmp_path / "empty.txt")
-    assert r.exit_code == 0 and "empty.txt: skipped, empty file" in r.stderr
+    assert_one_line_error(cli("score", model_dir, tmp_path / "empty.txt"), "empty.txt: empty file")
     (tmp_path / "latin1.txt").write_bytes("They blamed the café owner.\nNo more.".encode("latin-1"))
     r = cli("score", model_dir, tmp_path / "latin1.txt")
     assert r.exit_code == 0, r.output
@@ -417,13 +430,13 @@ def test_kill_during_training_never_leaves_a_confusing_directory(tiny_cfg: Path,
     """SIGKILL `stance train --force` into a directory holding a model, as soon as it starts writing
     there, or as soon as the model file has been replaced (the manifest may not be yet)."""
     listing = set(os.listdir(model_dir))
-    mtime = (model_dir / "model.joblib").stat().st_mtime_ns
+    mtime = (model_dir / "model.skops").stat().st_mtime_ns
 
     def changed() -> bool:
         if moment == "first-write":
             return set(os.listdir(model_dir)) != listing
         try:
-            return (model_dir / "model.joblib").stat().st_mtime_ns != mtime
+            return (model_dir / "model.skops").stat().st_mtime_ns != mtime
         except FileNotFoundError:
             return False
 
@@ -436,7 +449,7 @@ def test_kill_during_training_never_leaves_a_confusing_directory(tiny_cfg: Path,
     state = model_state(model_dir)
     assert state == "ok" or "the model was not completely written" in state, state
     assert cli("train", "--config", tiny_cfg, "--out", model_dir, "--force").exit_code == 0
-    assert sorted(os.listdir(model_dir)) == ["manifest.json", "model.joblib"]  # temp files of the killed run removed
+    assert sorted(os.listdir(model_dir)) == ["manifest.json", "model.skops"]  # temp files of the killed run removed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,3 +510,76 @@ def test_cli_merge(tmp_path: Path) -> None:
     assert [json.loads(x)["labels"] for x in out.read_text().splitlines()] == [["blame", "threat"], ["denial"]]
     r = cli("merge", base, new, "--out", out, "--on-conflict", "mine")
     assert r.exit_code == 1 and "unknown --on-conflict 'mine'" in r.output
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line as a newcomer meets it
+
+
+def test_version() -> None:
+    from stance.version import __version__
+
+    r = cli("--version")
+    assert r.exit_code == 0 and r.stdout.strip() == f"stance {__version__}"
+
+
+COMMANDS = ["train", "evaluate", "score", "compare", "verify", "cv", "tune", "suggest", "convert", "merge", "audit"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_keeps_its_brackets_and_plain_usage(command: str) -> None:
+    r = cli(command, "--help")
+    assert r.exit_code == 0, r.output
+    assert "<bool>" not in r.output and "{" + "model}" not in r.output and "{" not in r.output.split("\n\n")[0]
+    usage = next(line for line in r.output.splitlines() if "Usage:" in line)
+    assert f" {command} [OPTIONS]" in usage
+    if command in ("evaluate", "score", "verify", "suggest"):
+        assert "MODEL" in usage
+
+
+def test_help_text_keeps_square_brackets() -> None:
+    """Rich markup used to eat "[tune.grid]" from the help."""
+    assert " ".join(cli("tune", "--help").output.split()).count("[tune.grid]") == 2  # the command's line and --config's
+
+
+def test_usage_errors_are_usage_errors() -> None:
+    r = cli("train", "--bogus")
+    assert r.exit_code == 2 and "No such option: --bogus" in r.output and "unexpected" not in r.output
+
+
+def test_global_options_after_the_subcommand(model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "s.jsonl"
+    r = cli("score", model_dir, SEED_ARTICLE, "--out", out, "-q")
+    assert r.exit_code == 0, r.output
+    assert r.stderr == "" and out.read_text()
+    r = cli("score", "-q", model_dir, tmp_path / "missing.txt")
+    assert_one_line_error(r, "missing.txt: file not found")
+    r = cli("score", model_dir, tmp_path / "missing.txt", "--debug")
+    assert r.exit_code != 0 and isinstance(r.exception, Exception) and not isinstance(r.exception, SystemExit)
+
+
+def test_one_article_is_singular(model_dir: Path, tmp_path: Path) -> None:
+    r = cli("score", model_dir, SEED_ARTICLE, "--out", tmp_path / "s.jsonl")
+    assert r.exit_code == 0
+    assert "1 article," in r.stderr and "1 articles" not in r.stderr
+
+
+def test_output_is_not_wrapped_at_80_columns_when_piped(model_dir: Path, tmp_path: Path) -> None:
+    name = tmp_path / ("a-rather-long-article-file-name-" * 3 + ".txt")
+    name.write_text("They blamed the mayor for the flood. We will respond.", encoding="utf-8")
+    r = cli("score", model_dir, name, "--out", tmp_path / "s.jsonl")
+    assert r.exit_code == 0
+    assert any(line.startswith(f"{name}: ") and "blame" in line for line in r.stderr.splitlines()), r.stderr
+
+
+@pytest.mark.parametrize("which", ["score", "train", "audit"])
+def test_no_blank_line_before_an_error(which: str, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.jsonl"
+    cfg = config(tmp_path, missing)
+    args = {"score": ["score", tmp_path / "no-model", SEED_ARTICLE], "train": ["train", "--config", cfg, "--out", tmp_path / "m"]}
+    args["audit"] = ["audit", "--config", cfg]
+    proc = python_stance(*args[which])
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert not err.startswith("\n") and "\n\n" not in err, repr(err)  # progress lines (audit) may come first, blank ones never
+    assert err.rstrip("\n").splitlines()[-1].startswith("error: "), repr(err)

@@ -101,3 +101,44 @@ def test_compare_files_writes_outputs_and_rejects_non_reports(tmp_path) -> None:
     (tmp_path / "x.json").write_text("[1, 2]")
     with pytest.raises(StanceError, match="not a stance evaluation report"):
         load_report(tmp_path / "x.json")
+
+
+def _labelled_report(Y: np.ndarray, P: np.ndarray, labels: list[str], sha: str = "abc") -> dict:
+    from stance.evaluate import build_report
+
+    P = P.astype(float)
+    info = {"path": "x", "sha256": sha, "n": len(Y)}
+    return build_report(
+        [f"t{i}" for i in range(len(Y))], Y, P, (P >= 0.5).astype(np.uint8), labels, [0.5] * len(labels), info, {}, n_boot=0
+    )
+
+
+@pytest.mark.parametrize("sha", ["abc", "other"])
+def test_different_label_sets_compare_the_shared_labels_only(sha: str) -> None:
+    rng = np.random.default_rng(7)
+    Y = rng.integers(0, 2, (120, 3))
+    three = _labelled_report(Y, rng.random((120, 3)), ["a", "b", "c"])
+    two = _labelled_report(Y[:, :2], rng.random((120, 2)), ["a", "b"], sha=sha)
+    res = compare_reports([three, two], ["three", "two"], n_resamples=100)
+    assert res["labels"] == ["a", "b"]
+    # macro-F1 over the shared labels, never the reports' own (3 labels against 2)
+    for values, report in zip(np.array(res["macro_f1"]["values"]), (three, two)):
+        assert values == pytest.approx(np.mean([report["per_label"][lab]["f1"] for lab in ("a", "b")]), abs=1e-4)
+    assert res["micro_f1"]["values"] == [None, None]  # refused: it cannot be recomputed from the report
+    assert any("compared on the 2 shared labels a, b" in w and "three: c" in w for w in res["warnings"])
+    with pytest.raises(StanceError, match="no label in common"):
+        compare_reports([three, _labelled_report(Y[:, :1], rng.random((120, 1)), ["z"])], ["x", "y"])
+
+
+def test_reports_with_the_same_file_name_get_distinct_columns(tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    rng = np.random.default_rng(8)
+    Y = rng.integers(0, 2, (40, 2))
+    for run in ("run-a", "run-b"):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "report.json").write_text(json.dumps(_report(Y, rng.random((40, 2)))))
+    a, b = tmp_path / "run-a" / "report.json", tmp_path / "run-b" / "report.json"
+    assert compare_files([a, b], n_resamples=20)["runs"] == ["run-a/report", "run-b/report"]
+    assert compare_files([a, a], n_resamples=20)["runs"] == ["report", "report (2)"]
+    assert compare_files([a, tmp_path / "run-b" / ".." / "run-a" / "report.json"], n_resamples=20)["runs"] == ["report", "report (2)"]

@@ -203,7 +203,7 @@ def test_unlabelled_when_labels_not_required(tmp_path: Path) -> None:
     data = load_data(p, LABELS, require_labels=False)
     assert data.Y.shape == (2, 3) and not data.Y.any()
     e = error(p)
-    assert "no 'labels' column" in str(e) and str(p) in str(e)
+    assert "no labels column 'labels'" in str(e) and str(p) in str(e)
 
 
 def test_missing_labels_field_on_a_later_row(tmp_path: Path) -> None:
@@ -330,14 +330,14 @@ def test_bad_label_values(tmp_path: Path, labels: object, fragment: str) -> None
 def test_missing_text_column_jsonl(tmp_path: Path) -> None:
     p = write_jsonl(tmp_path / "t.jsonl", [{"txt": "A.", "labels": []}])
     e = error(p)
-    assert str(e) == f"{p}:1: missing text field 'text' (did you mean \"txt\"?)"
+    assert str(e).startswith(f"{p}:1: no text column 'text' (did you mean \"txt\"?); the file's columns are txt, labels")
 
 
 def test_missing_text_column_csv(tmp_path: Path) -> None:
     p = tmp_path / "t.csv"
     p.write_text("sentence,labels\nA.,blame\n", encoding="utf-8")
     e = error(p)
-    assert str(e).startswith(f"{p}:2: missing text field 'text'")
+    assert str(e).startswith(f"{p}: no text column 'text'; the file's columns are sentence, labels")
 
 
 @pytest.mark.parametrize("value", [5, None, "", "   ", ["A."], {"a": 1}, True])
@@ -512,3 +512,33 @@ def test_numeric_text_column_from_datasets_is_cast_to_string(tmp_path: Path) -> 
     folder = tmp_path / "ds"
     datasets.Dataset.from_dict({"text": [123, 7], "labels": [["blame"], []]}).save_to_disk(str(folder))
     assert load_data(folder, LABELS).texts == ["123", "7"]
+
+
+# ---------------------------------------------------------------------------------------------
+# A missing column is an error naming it and the columns the file has (never "0 examples")
+
+
+@pytest.mark.parametrize("label_format", ["auto", "list", "delimited"])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_missing_labels_column_names_it_and_the_files_columns(tmp_path: Path, label_format: str, suffix: str) -> None:
+    p = tmp_path / f"d{suffix}"
+    if suffix == ".csv":
+        p.write_text("text,labels\nThey blamed Kyiv.,blame\nNothing here.,\n", encoding="utf-8")
+    else:
+        write_jsonl(p, [{"text": "They blamed Kyiv.", "labels": ["blame"]}, {"text": "Nothing here.", "labels": []}])
+    e = error(p, DataConfig(labels_field="tag", label_format=label_format))
+    assert str(e).startswith(str(p)) and "labels column 'tag'" in str(e) and "the file's columns are text, labels" in str(e)
+
+
+def test_a_missing_text_column_names_it_and_the_files_columns(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_text("body,labels\nThey blamed Kyiv.,blame\n", encoding="utf-8")
+    e = error(p)
+    assert "text column 'text'" in str(e) and "the file's columns are body, labels" in str(e)
+
+
+def test_wide_labels_need_at_least_one_label_column(tmp_path: Path) -> None:
+    p = tmp_path / "w.csv"
+    p.write_text("text,praise\nWell done.,1\n", encoding="utf-8")
+    e = error(p, DataConfig(label_format="wide"))
+    assert "no 0/1 column for any label (blame, threat, denial)" in str(e) and "the file's columns are text, praise" in str(e)

@@ -88,3 +88,23 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
     assert ci == command
     assert "ruff check ." in command and "ruff format --check ." in command and "pytest" in command
+
+
+def test_the_readmes_outputs_are_ignored_by_git() -> None:
+    """Running the README's commands in a clone leaves nothing for `git status` to show."""
+    import fnmatch
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = readme.split("## The two commands", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    outputs = re.findall(r"--(?:out|summary|markdown|html) (\S+)", command)
+    assert {"summary.json", "scores.jsonl", "report.json", "models/default"} <= set(outputs)
+    patterns = [p.strip() for p in (ROOT / ".gitignore").read_text().splitlines() if p.strip() and not p.startswith("#")]
+
+    def ignored(path: str) -> bool:
+        parts = path.split("/")
+        return any(
+            fnmatch.fnmatch(path, p.lstrip("/").rstrip("/")) or (not p.startswith("/") and fnmatch.fnmatch(parts[0], p.rstrip("/")))
+            for p in patterns
+        )
+
+    assert [o for o in outputs if not ignored(o)] == []

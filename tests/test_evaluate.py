@@ -41,3 +41,59 @@ def test_evaluate_uses_the_models_own_decisions(model_dir: Path, tiny_data: dict
     low = evaluate(str(model_dir), str(tiny_data["test"]), threshold=0.01, n_boot=0)
     assert all(p["pred"] == manifest["labels"] for p in low["predictions"])  # every score is above 0.01
     assert low["model"]["threshold_override"] == 0.01 and set(low["model"]["thresholds"].values()) == {0.01}
+
+
+def test_evaluate_with_a_labels_field_the_data_lacks_is_an_error(tmp_path: Path) -> None:
+    """The newcomer's case: a model trained from delimited labels in a CSV, evaluated with --labels-field tag."""
+    from tests.conftest import TINY, assert_one_line_error, cli
+
+    train_csv = tmp_path / "train.csv"
+    train_csv.write_text("text,labels\n" + "".join(f'"{t}",{";".join(labs)}\n' for t, labs in TINY), encoding="utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'labels = ["blame", "threat", "denial"]\n[data]\ntrain = "{train_csv}"\nlabel_format = "delimited"\n')
+    assert cli("train", "--config", cfg, "--out", tmp_path / "m").exit_code == 0
+    r = cli("evaluate", tmp_path / "m", "--data", train_csv, "--labels-field", "tag", "--bootstrap", "0")
+    assert_one_line_error(r, f"{train_csv}", "labels column 'tag'", "the file's columns are text, labels")
+    r = cli("train", "--config", cfg, "--out", tmp_path / "m2", "--set", 'data.labels_field="tag"')
+    assert_one_line_error(r, "labels column 'tag'", "the file's columns are text, labels")
+
+
+def test_threshold_outside_zero_one_is_refused(model_dir: Path, tiny_data: dict[str, Path]) -> None:
+    import pytest
+
+    from stance.errors import StanceError
+    from tests.conftest import assert_one_line_error, cli
+
+    for bad in (1.5, 1.0, 0.0, -0.2):
+        with pytest.raises(StanceError, match="--threshold must be between 0 and 1"):
+            evaluate(str(model_dir), str(tiny_data["test"]), threshold=bad, n_boot=0)
+    assert_one_line_error(
+        cli("evaluate", model_dir, "--data", tiny_data["test"], "--threshold", "1.5"), "--threshold must be between 0 and 1"
+    )
+
+
+def test_a_small_split_is_warned_about_with_the_width_of_its_interval(model_dir: Path, tiny_data: dict[str, Path]) -> None:
+    import pytest
+
+    from stance.metrics import SmallSampleWarning
+    from tests.conftest import cli
+
+    n = len(load_data(tiny_data["test"], ["blame", "threat", "denial"]))
+    with pytest.warns(SmallSampleWarning, match=rf"{n} sentences.* has a 95% interval of \[0\.\d\d, [01]\.\d\d\] \(0\.\d\d wide\)"):
+        evaluate(str(model_dir), str(tiny_data["test"]), n_boot=0)
+    r = cli("evaluate", model_dir, "--data", tiny_data["test"], "--bootstrap", "0")
+    assert r.exit_code == 0 and "warning: " in r.stderr and "wide" in r.stderr
+
+
+def test_a_small_dev_split_is_warned_about_in_training(tmp_path: Path) -> None:
+    import pytest
+
+    from stance.config import load_config
+    from stance.metrics import SmallSampleWarning
+    from stance.train import train
+    from tests.conftest import TINY, config, jsonl
+
+    train_path = jsonl(tmp_path / "train.jsonl", TINY)
+    dev = jsonl(tmp_path / "dev.jsonl", TINY[:4] + TINY[6:9] + TINY[12:15] + TINY[20:22])  # 12 sentences
+    with pytest.warns(SmallSampleWarning, match="dev split.* 12 sentences"):
+        train(load_config(config(tmp_path, train_path, dev)), tmp_path / "m")

@@ -55,3 +55,23 @@ def test_quotes_are_not_features_and_names_can_be_masked() -> None:
     f = TextFeatures(word_ngrams=(1, 1)).fit(['"Quoted" words.', "Plain words."])
     assert not any('"' in n for n in f.get_feature_names_out())
     assert np.array_equal(f.transform(['"Quoted"']).toarray(), f.transform(["Quoted"]).toarray())
+
+
+def test_fitted_vocabularies_are_saved_as_arrays() -> None:
+    import pickle
+
+    import skops.io as sio
+
+    from stance.artifact import STANCE_TYPES
+    from stance.features import TextFeatures
+
+    texts = [t for t, _ in TINY]
+    tf = TextFeatures(word_ngrams=(1, 2), stem_ngrams=(1, 2), constructions=True).fit(texts)
+    state = tf.__getstate__()
+    assert set(state["vocabularies_"]) == {"word", "stem"}
+    assert not any(hasattr(part, "vocabulary_") for _, part in state["union_"].transformer_list)
+    assert all(hasattr(part, "vocabulary_") for _, part in tf.union_.transformer_list[:2])  # the live object is untouched
+    for copy in (pickle.loads(pickle.dumps(tf)), sio.loads(sio.dumps(tf), trusted=STANCE_TYPES)):
+        for (_, a), (_, b) in zip(tf.union_.transformer_list[:2], copy.union_.transformer_list[:2]):
+            assert a.vocabulary_ == b.vocabulary_
+        assert (tf.transform(texts) != copy.transform(texts)).nnz == 0

@@ -140,3 +140,82 @@ def test_merge_files_writes_atomically(tmp_path: Path) -> None:
     assert base.read_text().count("\n") == 1  # untouched after the refusal
     counts = merge_files(base, new, base, "theirs")
     assert counts["total"] == 2 and [json.loads(x)["labels"] for x in base.read_text().splitlines()] == [["threat"], []]
+
+
+LABEL_SET = ["blame", "threat", "denial"]
+BATCH = [
+    {"text": "They will pay for this.", "labels": ["threat"], "suggested": ["threat"], "scores": {"threat": 0.6}, "article": "a"},
+    {"text": "Shares rose.", "labels": []},  # already in the base, same labels
+]
+
+
+def _batch(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_merge_reads_a_csv_corpus_and_writes_it_back_as_csv(tmp_path: Path) -> None:
+    from stance.data import load_data
+    from tests.conftest import cli
+
+    base = tmp_path / "train.csv"
+    base.write_text('text,labels,source\n"The company denied any wrongdoing.",denial,t\nShares rose.,,t\n', encoding="utf-8")
+    new = _batch(tmp_path / "batch.jsonl", BATCH)
+    out = tmp_path / "merged.csv"
+    r = cli("merge", base, new, "--out", out)
+    assert r.exit_code == 0, r.output
+    data = load_data(out, LABEL_SET)
+    assert data.texts == ["The company denied any wrongdoing.", "Shares rose.", "They will pay for this."]
+    assert data.label_lists() == [["denial"], [], ["threat"]]
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("text,labels,source")
+
+
+def test_merge_honours_the_configs_fields_and_label_format(tmp_path: Path) -> None:
+    from tests.conftest import cli
+
+    base = _batch(
+        tmp_path / "base.jsonl",
+        [{"sentence": "The company denied any wrongdoing.", "tags": "denial"}, {"sentence": "Shares rose.", "tags": ""}],
+    )
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'labels = {json.dumps(LABEL_SET)}\n[data]\ntrain = "{base}"\ntext_field = "sentence"\nlabels_field = "tags"\nlabel_format = "delimited"\n'
+    )
+    new = _batch(tmp_path / "batch.jsonl", BATCH)
+    out = tmp_path / "merged.jsonl"
+    r = cli("merge", base, new, "--out", out, "--config", cfg)
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(r["sentence"], r["tags"]) for r in rows] == [
+        ("The company denied any wrongdoing.", "denial"),
+        ("Shares rose.", ""),
+        ("They will pay for this.", "threat"),
+    ]
+    assert "text" not in rows[2] and "suggested" not in rows[2] and rows[2]["article"] == "a"
+
+
+def test_merge_refuses_labels_outside_the_targets_set(tmp_path: Path) -> None:
+    from tests.conftest import assert_one_line_error, cli
+
+    base = write_jsonl(tmp_path / "base.jsonl", TINY)
+    new = _batch(tmp_path / "batch.jsonl", [{"text": "Well done, team.", "labels": ["praise"]}, *BATCH])
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'labels = {json.dumps(LABEL_SET)}\n[data]\ntrain = "{base}"\n')
+    out = tmp_path / "merged.jsonl"
+    assert_one_line_error(cli("merge", base, new, "--out", out, "--config", cfg), f"{new}:1", "unknown label 'praise'")
+    assert not out.exists()
+    with pytest.raises(StanceError, match="unknown label 'praise'"):
+        merge(BASE, [{"text": "Well done.", "labels": ["praise"]}], labels=LABEL_SET)
+    # without a config the base's labels are the target's: a new one is merged, and named
+    r = cli("merge", base, new, "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "warning: " in r.stderr and "'praise'" in r.stderr and f"{new}:1" in r.stderr
+
+
+def test_convert_reads_a_csv_corpus(tmp_path: Path) -> None:
+    src = tmp_path / "train.csv"
+    src.write_text('text,labels\n"It is not a coup; the rivals staged this chaos.",denial;blame\nShares rose.,\n', encoding="utf-8")
+    result = convert(src, tmp_path / "d.jsonl", "corpus", "doccano")
+    assert result["rows"] == 2
+    rows = [json.loads(x) for x in (tmp_path / "d.jsonl").read_text().splitlines()]
+    assert rows[0]["label"] == ["denial", "blame"] and rows[1]["label"] == []

@@ -43,3 +43,17 @@ def test_counts_and_prf_on_a_known_case() -> None:
     assert prf(0, 0, 0)[2] == 0.0  # nothing gold, nothing predicted: 0, not a division error
     parts = confusion_parts(Y, Yhat)
     assert [m.sum(axis=0).tolist() for m in parts] == [tp.tolist(), fp.tolist(), fn.tolist()]
+
+
+def test_small_sample_note() -> None:
+    from stance.metrics import small_sample_note
+
+    rng = np.random.default_rng(0)
+    Y = rng.integers(0, 2, (4000, 2))
+    assert small_sample_note(Y, Y, ["a", "b"]) is None  # thousands of examples per label: nothing to say
+    Y = np.array([[1, 0]] * 3 + [[0, 1]] * 9)
+    note = small_sample_note(Y, Y, ["a", "b"])  # perfect on 12 sentences: 1.000, but from 3 examples of 'a'
+    assert note is not None and "12 sentences" in note and "'a' has 3 examples" in note and "recall 1.00" in note
+    assert "95% interval of [0.44, 1.00] (0.56 wide)" in note
+    note = small_sample_note(np.array([[0, 1]] * 50 + [[0, 0]] * 50), np.zeros((100, 2)), ["a", "b"])
+    assert note is not None and "'a' has no example" in note

@@ -115,6 +115,24 @@ def test_html_renders_in_headless_chromium(default_model: Path, tmp_path: Path) 
     assert shown == expected and expected
     assert any("Sign Up Now" in text for classes, text in spans if "boiler" in classes.split())
     assert "<h2>Summary</h2>" in html and "<h2>By speaker</h2>" in html
-    assert re.search(r"<tr><td>Lukashenko</td><td>\d+</td>", html)
-    assert 'class="speakers"' in html and "<b>Lukashenko</b>" in html
+    assert re.search(r"<tr><td>Alexander Lukashenko</td><td>\d+</td>", html)
+    assert 'class="speakers"' in html and "<b>Alexander Lukashenko</b>" in html
     assert png.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_scores_are_visible_without_hovering(model_dir: Path, tmp_path: Path) -> None:
+    """On print and on touch screens there is no hover: each labelled sentence shows its labels and scores."""
+    import re
+    from html import unescape
+
+    article = tmp_path / "a.txt"
+    article.write_text("If they cross the border, we will strike back without mercy. The weather was fine.", encoding="utf-8")
+    page = tmp_path / "s.html"
+    run_scoring(str(model_dir), [str(article)], str(page), fmt="html", evidence=0)
+    html = page.read_text(encoding="utf-8")
+    (records,) = score_texts(load_model_cached(str(model_dir)), [Article("a", article.read_text(encoding="utf-8"))], evidence=0)
+    labelled = [r for r in records if r["labels"]]
+    assert labelled
+    shown = [unescape(x) for x in re.findall(r'<sup class="sc">(.*?)</sup>', html)]
+    assert shown == [", ".join(f"{lab} {r['scores'][lab]:.2f}" for lab in r["labels"]) for r in labelled]
+    assert "@media print" in html

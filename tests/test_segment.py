@@ -117,6 +117,8 @@ def test_to_dict() -> None:
         "quote": True,
         "speaker": "Smith",
         "boilerplate": False,
+        "holder": "Smith",
+        "holder_source": "reporting-verb",
     }
 
 

@@ -55,3 +55,21 @@ def test_suggest_excludes_labelled_sentences_and_checks_n(tiny_config_model: Pat
     assert OTHERS[0] not in {r["text"] for r in batch}
     with pytest.raises(StanceError, match="--n must be at least 1"):
         suggest(tiny_config_model, [str(articles)], n=0)
+
+
+def test_suggest_exclude_reads_csv_with_the_models_text_field(articles: Path, tmp_path: Path) -> None:
+    import json
+
+    from stance.config import load_config
+    from stance.train import train
+    from tests.conftest import TINY
+
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"sentence": t, "labels": labs}) + "\n" for t, labs in TINY), encoding="utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'labels = ["blame", "threat", "denial"]\nseed = 1\n[data]\ntrain = "{data}"\ntext_field = "sentence"\n')
+    train(load_config(cfg), tmp_path / "m")
+    done = tmp_path / "done.csv"
+    done.write_text(f'sentence,labels\n"{OTHERS[0]}",\n', encoding="utf-8")
+    batch = suggest(tmp_path / "m", [str(articles)], n=100, exclude=[done])
+    assert OTHERS[0] not in {r["text"] for r in batch} and batch

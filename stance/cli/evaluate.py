@@ -21,13 +21,18 @@ def evaluate_cli(
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for confidence intervals (0: none)."),
     text_field: Optional[str] = typer.Option(None, "--text-field", help="Column holding the text."),
     labels_field: Optional[str] = typer.Option(None, "--labels-field", help="Column holding the labels."),
+    trust_model: bool = typer.Option(
+        False, "--trust-model", help="Load a joblib model (a pickle: loading it runs code; only models you trust)."
+    ),
 ) -> None:
     """Evaluate a model on labelled data: per-label P/R/F1 with intervals, macro/micro F1."""
     from stance.evaluate import evaluate
     from stance.render.files import write_report
     from stance.render.markdown import evaluation_table
 
-    report = evaluate(str(model), data, threshold=threshold, n_boot=bootstrap, text_field=text_field, labels_field=labels_field)
+    report = evaluate(
+        str(model), data, threshold=threshold, n_boot=bootstrap, text_field=text_field, labels_field=labels_field, trust_model=trust_model
+    )
     write_report(report, out, markdown, html_out, kind="evaluation")
     print_table(evaluation_table(report))
     ci = report.get("macro_f1_ci")

@@ -8,7 +8,8 @@ from typing import Any, Optional
 
 import typer
 
-from stance.cli._app import app, status
+from stance.cli._app import app, echo_err, fail, plural, status
+from stance.errors import StanceError
 
 
 @app.command("score")
@@ -22,16 +23,45 @@ def score_cli(
     backend: str = typer.Option("loky", "--backend", help="loky (processes), threading, or dask."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (with --backend dask)."),
     evidence: int = typer.Option(5, "--evidence", help="Evidence terms per predicted label (0: none)."),
+    group_by: list[str] = typer.Option(
+        [],
+        "--group-by",
+        "-g",
+        help="Corrected prevalence by group in the summary, plot and HTML page: an article field (outlet), "
+        "holder, FIELD:year|month|week (date:month), or crossed (outlet,date:month). Repeatable.",
+    ),
+    method: str = typer.Option("acc", "--method", help="Prevalence correction: acc, pacc, or raw (none)."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the groups' intervals."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="PNG of prevalence by group (with --group-by)."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Stop at the first bad line of a JSONL of articles (default: skip it, say so, exit 1)."
+    ),
+    trust_model: bool = typer.Option(
+        False, "--trust-model", help="Load a joblib model (a pickle: loading it runs code; only models you trust)."
+    ),
 ) -> None:
-    """Split articles into sentences, label each with probabilities and evidence, summarise."""
+    """Split articles into sentences, label each with probabilities and evidence, summarise.
+
+    A bad line in a JSONL of articles is named (FILE:LINE) and skipped, the good articles are
+    scored, and the command exits 1 at the end; --strict stops at the first."""
     from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
     from stance.batch import run_scoring
 
+    if group_by and not (summary or plot or fmt == "html"):
+        raise StanceError("--group-by needs somewhere to show the groups: --summary FILE, --plot FILE.png or --format html")
     console = status()
     counts = {"articles": 0, "sentences": 0}
+    bad: list[Exception] = []
+
+    def skip(exc: Exception) -> None:
+        bad.append(exc)
+        echo_err(f"warning: {exc} (skipped)")
+
     t0 = time.perf_counter()
-    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True) as progress:
+    # no live display on a pipe: it would leave a blank line before an error
+    live = console.is_terminal and not console.quiet
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True, disable=not live) as progress:
         task = progress.add_task("scoring")
 
         def tick(article: Any, records: list[dict[str, Any]]) -> None:
@@ -40,7 +70,7 @@ def score_cli(
             dt = max(time.perf_counter() - t0, 1e-9)
             progress.update(
                 task,
-                description=f"{counts['articles']} articles, {counts['sentences']} sentences "
+                description=f"{plural(counts['articles'], 'article')}, {plural(counts['sentences'], 'sentence')} "
                 f"({counts['articles'] / dt:.1f} articles/s, {counts['sentences'] / dt:.0f} sentences/s)",
             )
 
@@ -55,18 +85,39 @@ def score_cli(
             summary_path=str(summary) if summary else None,
             evidence=evidence,
             on_article=tick,
+            group_by=group_by,
+            method=method,
+            n_boot=bootstrap,
+            plot_path=str(plot) if plot else None,
+            trust_model=trust_model,
+            on_bad_line=None if strict else skip,
         )
     if len(result.articles) <= 20:
         for row in result.articles:
             console.print(
-                f"{row['article']}: {row['content_sentences']} sentences (+{row['boilerplate_sentences']} boilerplate); "
+                f"{row['article']}: {plural(row['content_sentences'], 'sentence')} (+{row['boilerplate_sentences']} boilerplate); "
                 + ", ".join(f"{k} {v}" for k, v in row["counts"].items())
             )
             for who, c in row["by_speaker"].items():
                 console.print(f"  {who}: " + ", ".join(f"{k} {v}" for k, v in c.items() if v))
     tot = result.totals()
     console.print(
-        f"{tot['articles']} articles, {tot['content_sentences']} sentences: "
+        f"{plural(tot['articles'], 'article')}, {plural(tot['content_sentences'], 'sentence')}: "
         + ", ".join(f"{k} {v}" for k, v in tot["counts"].items())
         + (f" -> {out}" if out and out != "-" else "")
     )
+    block = result.prevalence()
+    if block:
+        n_groups = len({(r["grouping"], r["name"]) for r in block["groups"]})
+        src = (block["error_rates"] or {}).get("source") or {}
+        where = src.get("split") or src.get("path")
+        console.print(
+            f"{n_groups} groups, prevalence by {block['method'].upper()}"
+            + (f" with error rates measured on {where} ({src.get('n')} sentences)" if where else " (raw: no measured error rates)")
+            + "".join(f" -> {p}" for p in (summary, plot) if p)
+        )
+    if bad:
+        fail(
+            f"{plural(len(bad), 'bad input line')} skipped (named above; --strict stops at the first); "
+            f"{plural(tot['articles'], 'article')} scored" + (f" -> {out}" if out and out != "-" else "")
+        )

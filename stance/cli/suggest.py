@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import typer
 
-from stance.cli._app import app, status
+from stance.cli._app import app, plural, spinner, status
 
 
 @app.command("suggest")
@@ -20,6 +20,9 @@ def suggest_cli(
     seed: int = typer.Option(0, "--seed", help="Breaks ties between equally uncertain sentences."),
     exclude: list[Path] = typer.Option([], "--exclude", help="Labelled data whose sentences are not suggested again (repeatable)."),
     diversity: float = typer.Option(0.3, "--diversity", help="0: uncertainty only; 1: spread only."),
+    trust_model: bool = typer.Option(
+        False, "--trust-model", help="Load a joblib model (a pickle: loading it runs code; only models you trust)."
+    ),
 ) -> None:
     """The sentences most worth labelling next: uncertain, diverse, no boilerplate."""
     from stance.suggest import suggest
@@ -32,12 +35,22 @@ def suggest_cli(
         counts["boilerplate"] += sum(r["boilerplate"] for r in records)
 
     to_file = out not in (None, "-")
-    with status().status("scoring and choosing sentences"):
-        batch = suggest(model, inputs, n=n, seed=seed, exclude=exclude, diversity=diversity, on_article=tick, out=out if to_file else None)
+    with spinner(status(), "scoring and choosing sentences"):
+        batch = suggest(
+            model,
+            inputs,
+            n=n,
+            seed=seed,
+            exclude=exclude,
+            diversity=diversity,
+            on_article=tick,
+            out=out if to_file else None,
+            trust_model=trust_model,
+        )
     if not to_file:
         for row in batch:
             typer.echo(json.dumps(row, ensure_ascii=False))
     status().print(
-        f"{len(batch)} of {counts['sentences']} sentences in {counts['articles']} articles suggested "
+        f"{len(batch)} of {plural(counts['sentences'], 'sentence')} in {plural(counts['articles'], 'article')} suggested "
         f"({counts['boilerplate']} boilerplate skipped)" + (f" -> {out}" if to_file else "")
     )

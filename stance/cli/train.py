@@ -6,27 +6,31 @@ from pathlib import Path
 
 import typer
 
-from stance.cli._app import app, status
+from stance.cli._app import app, plural, spinner, status
 
 
 @app.command("train")
 def train_cli(
     config: Path = typer.Option(..., "--config", "-c", help="TOML config, e.g. configs/default.toml."),
     out: Path = typer.Option(..., "--out", "-o", help="Model directory to write."),
-    overrides: list[str] = typer.Option([], "--set", help="Override a config value: section.key=value (TOML value)."),
+    overrides: list[str] = typer.Option(
+        [], "--set", metavar="SECTION.KEY=VALUE", help="Override a config value: section.key=value (TOML value)."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace a model already in --out."),
-    fmt: str = typer.Option("joblib", "--format", help="Model file format: joblib, or skops (safe to share; extra 'skops')."),
+    fmt: str = typer.Option(
+        "skops", "--format", help="Model file format: skops (safe to load) or joblib (a pickle: loading it needs --trust-model)."
+    ),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel fits (one per label)."),
 ) -> None:
-    """Train a model from a config and write MODEL_DIR/model.joblib + manifest.json."""
+    """Train a model from a config and write MODEL_DIR/model.skops + manifest.json."""
     from stance.config import load_config
     from stance.train import train
 
     cfg = load_config(config, overrides)
     console = status()
-    with console.status("training") as line:
+    with spinner(console, "training", lines=True) as line:
         manifest = train(cfg, out, force=force, fmt=fmt, n_jobs=jobs, on_step=lambda m: line.update(m))
-    console.print(f"wrote {out} ({manifest['data']['train']['n']} training sentences)")
+    console.print(f"wrote {out} ({plural(manifest['data']['train']['n'], 'training sentence')})")
     dev = manifest.get("dev_metrics")
     if dev:
         console.print(

@@ -8,17 +8,17 @@ from typing import Any
 
 import typer
 
-from stance.cli._app import app, print_table, status
+from stance.cli._app import app, print_table, spinner, status
 
 
 @app.command("tune")
 def tune_cli(
     config: Path = typer.Option(..., "--config", "-c", help="TOML config with a [tune.grid] table."),
     out: Path = typer.Option(Path("tuned"), "--out", "-o", help="Folder for best.toml and report.json."),
-    overrides: list[str] = typer.Option([], "--set", help="Override a config value: section.key=value."),
+    overrides: list[str] = typer.Option([], "--set", metavar="SECTION.KEY=VALUE", help="Override a config value: section.key=value."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Candidates scored in parallel (joblib)."),
 ) -> None:
-    """Grid or random search over the config's tune grid; saves the best config and its report."""
+    """Grid or random search over the config's [tune.grid]; saves the best config and its report."""
     from stance.config import load_config
     from stance.render.markdown import tune_rows
     from stance.tune import grid_candidates, tune
@@ -26,7 +26,7 @@ def tune_cli(
     cfg = load_config(config, overrides)
     total = len(grid_candidates(cfg.tune.grid, cfg.tune.n_iter, cfg.seed))
     done = {"n": 0}
-    with status().status(f"scoring {total} candidates") as line:
+    with spinner(status(), f"scoring {total} candidates") as line:
 
         def tick(params: dict[str, Any], score: float) -> None:
             done["n"] += 1

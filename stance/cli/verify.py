@@ -19,6 +19,6 @@ def verify_cli(model: Path = typer.Argument(..., help="Model directory.")) -> No
         f"ok: {model}/{manifest['model_file']} matches manifest sha256 {manifest['model_sha256'][:16]}…; labels: {', '.join(manifest['labels'])}"
     )
     if manifest["model_file"].endswith(".joblib"):
-        typer.echo("format: joblib - loading it runs code; load only models you trust (train with --format skops to share)")
+        typer.echo("format: joblib - a pickle: loading it runs code, so score and evaluate need --trust-model (train again for skops)")
     else:
         typer.echo("format: skops - loaded with scikit-learn, NumPy, SciPy and stance types only")

@@ -39,7 +39,9 @@ def write_report(
 
 
 def write_summary(summary: Summary, path: str | Path) -> None:
-    """Per-article and per-speaker counts and rates, as JSON or CSV (by extension).
+    """Per-article and per-speaker counts and rates, as JSON or CSV (by extension), and with
+    ``--group-by`` the prevalence by group (JSON: a ``prevalence`` block; CSV: one row per group,
+    ``kind`` ``group:GROUPING``, with the same figures in extra columns).
 
     Written row by row (the per-article rows may be spooled on disk); the JSON text is the same as
     ``json.dumps(..., indent=2)`` of the whole summary.
@@ -48,16 +50,20 @@ def write_summary(summary: Summary, path: str | Path) -> None:
 
     path = Path(path)
     labs = summary.labels
+    prevalence = summary.prevalence()
     with atomic_write(path) as fh:
         if path.suffix.lower() == ".csv":
             w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["kind", "name", "sentences", *[f"{lab}_count" for lab in labs], *[f"{lab}_rate" for lab in labs]])
+            extra = [f"{lab}_{x}" for lab in labs for x in GROUP_CSV_FIELDS] + ["method", "rates_from"] if prevalence else []
+            w.writerow(["kind", "name", "sentences", *[f"{lab}_count" for lab in labs], *[f"{lab}_rate" for lab in labs], *extra])
             for a in summary.articles:
                 w.writerow(
                     ["article", a["article"], a["content_sentences"], *[a["counts"][x] for x in labs], *[a["rates"][x] for x in labs]]
                 )
             for s in summary.speaker_table():
                 w.writerow(["speaker", s["speaker"], s["sentences"], *[s["counts"][x] for x in labs], *[s["rates"][x] for x in labs]])
+            if prevalence:
+                w.writerows(group_csv_rows(prevalence["groups"], labs))
             return
         fh.write('{\n  "totals": ' + _indented(summary.totals(), 1) + ',\n  "articles": ')
         if len(summary.articles):
@@ -67,7 +73,65 @@ def write_summary(summary: Summary, path: str | Path) -> None:
             fh.write("\n  ]")
         else:
             fh.write("[]")
-        fh.write(',\n  "speakers": ' + _indented(summary.speaker_table(), 1) + "\n}\n")
+        fh.write(',\n  "speakers": ' + _indented(summary.speaker_table(), 1))
+        if prevalence:
+            fh.write(',\n  "prevalence": ' + _indented(prevalence, 1))
+        fh.write("\n}\n")
+
+
+GROUP_CSV_FIELDS = ("prevalence", "ci_low", "ci_high")  # a group's count and raw rate are in the count and rate columns
+
+
+def group_csv_rows(rows: list[dict[str, Any]], labels: list[str]) -> list[list[Any]]:
+    """Grouped prevalence rows (one per group and label) as summary CSV rows, one per group: kind
+    ``group:GROUPING``, the group, its sentences, counts and raw rates per label, then per label
+    corrected prevalence and interval, the method and where its error rates were measured."""
+    by_group: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        by_group.setdefault((r["grouping"], r["name"]), {})[r["label"]] = r
+    out = []
+    for (grouping, name), per in by_group.items():
+        first = per[labels[0]]
+        figures = []
+        for lab in labels:
+            r = per[lab]
+            ci = r["ci"] or [None, None]
+            figures += [r["prevalence"], ci[0], ci[1]]
+        out.append(
+            [
+                f"group:{grouping}",
+                name,
+                first["sentences"],
+                *[per[lab]["count"] for lab in labels],
+                *[per[lab]["raw_rate"] for lab in labels],
+                *figures,
+                first["method"],
+                rates_from_text(first["rates_from"]),
+            ]
+        )
+    return out
+
+
+def rates_from_text(source: dict[str, Any] | None) -> str:
+    """Where error rates were measured, in one line: ``dev split: ../seeds/real/dev.jsonl (2605 sentences)``."""
+    if not source:
+        return "none (raw rates)"
+    paths = source.get("path")
+    where = ", ".join(paths) if isinstance(paths, list) else str(paths or "")
+    kind = f"{source['split']} split" if source.get("split") else "labelled data"
+    return f"{kind}: {where}" + (f" ({source['n']} sentences)" if source.get("n") is not None else "")
+
+
+def write_plot(summary: Summary, path: str | Path) -> None:
+    """The grouped prevalence plot as a PNG (:func:`stance.render.plots.prevalence_plot`)."""
+    from stance.render.plots import prevalence_plot
+
+    block = summary.prevalence()
+    if block is None:
+        raise StanceError("nothing to plot: the summary has no groups (use --group-by)")
+    png = prevalence_plot(block["groups"], list(dict.fromkeys(r["grouping"] for r in block["groups"])))
+    with atomic_write(path, "wb", encoding=None) as fh:
+        fh.write(png)
 
 
 def _indented(obj: Any, level: int) -> str:
