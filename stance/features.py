@@ -127,11 +127,6 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             self._fast_cache = cache
         return cache[1]
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_fast_cache", None)
-        return state
-
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """``PART__TERM`` for every column, in column order."""
         check_is_fitted(self, "union_")
@@ -181,6 +176,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         dicts of hundreds of thousands of terms: skops writes a dict entry by entry (the default model
         was a 310 MB file that took a minute to load), and pickle is quicker with arrays too."""
         state = dict(super().__getstate__())  # object.__getstate__ is the live __dict__, not a copy
+        state.pop("_fast_cache", None)  # lookup tables of this process (see _fast_ngrams)
         union = state.get("union_")
         if union is not None:
             compact: dict[str, tuple[np.ndarray, np.ndarray]] = {}
