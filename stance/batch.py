@@ -19,7 +19,7 @@ def run_scoring(
     inputs: list[str],
     out: str | None,
     fmt: str = "jsonl",
-    jobs: int = 1,
+    jobs: int | None = None,
     backend: str = "loky",
     scheduler: str | None = None,
     summary_path: str | None = None,
@@ -35,7 +35,7 @@ def run_scoring(
     on_bad_line: Callable[[StanceError], None] | None = None,
 ) -> Summary:
     """Score ``inputs`` and write ``out`` (``None`` or ``-``: standard output) in ``fmt`` (jsonl,
-    csv, html, parquet); write ``summary_path`` if given; returns the summary.
+    csv, html, parquet); write ``summary_path`` if given; returns the summary. ``jobs`` None: every core.
 
     ``group_by`` (``outlet``, ``holder``, ``date:month``, ``outlet,date:month`` ...) adds corrected
     prevalence by group (:mod:`stance.groups`) to the summary file, the HTML page and the PNG

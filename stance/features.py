@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from stance.config import FeaturesConfig
 from stance.cues import ConstructionFeatures, construction_hits
+from stance.ngrams import FastNgrams, NgramTable
 
 # Words with apostrophes and hyphens stay whole ("didn't", "cease-fire"); question and exclamation
 # marks are tokens. Quotation marks are not: in a news corpus they mark where stances are quoted,
@@ -109,8 +110,22 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         return F
 
     def transform(self, X: Any) -> sp.csr_matrix:
+        """The union's transform; word and stem TF-IDF parts go through :class:`FastNgrams`, which
+        gives the same matrix as their vectorizers without per-token Python work."""
         check_is_fitted(self, "union_")
-        return sp.csr_matrix(self.union_.transform(list(X)))
+        X = list(X)
+        fast = self._fast_ngrams()
+        if fast is None:
+            return sp.csr_matrix(self.union_.transform(X))
+        return sp.csr_matrix(fast.transform(X))
+
+    def _fast_ngrams(self) -> FastNgrams | None:
+        """Built once per fitted model and process (never pickled): None when no part qualifies."""
+        cache = self.__dict__.get("_fast_cache")
+        if cache is None or cache[0] is not self.union_:
+            cache = (self.union_, FastNgrams.build(self.union_, _table_for, plain_text))
+            self._fast_cache = cache
+        return cache[1]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """``PART__TERM`` for every column, in column order."""
@@ -161,6 +176,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         dicts of hundreds of thousands of terms: skops writes a dict entry by entry (the default model
         was a 310 MB file that took a minute to load), and pickle is quicker with arrays too."""
         state = dict(super().__getstate__())  # object.__getstate__ is the live __dict__, not a copy
+        state.pop("_fast_cache", None)  # lookup tables of this process (see _fast_ngrams)
         union = state.get("union_")
         if union is not None:
             compact: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -298,6 +314,29 @@ def _ngram_part(kind: str, analyzer: Any, ngram_range: tuple[int, int], cfg: Tex
         hv = HashingVectorizer(n_features=cfg.n_features, alternate_sign=False, norm=None, **common)
         return Pipeline([("hash", hv), ("tfidf", TfidfTransformer(sublinear_tf=cfg.sublinear_tf))])
     return TfidfVectorizer(min_df=cfg.min_df, max_df=cfg.max_df, max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, **common)
+
+
+def _table_for(part: Any) -> NgramTable | None:
+    """An integer table for a part the fast path reproduces exactly, else None."""
+    if not isinstance(part, TfidfVectorizer) or not hasattr(part, "vocabulary_") or not hasattr(part, "_tfidf"):
+        return None
+    if (
+        part.input != "content"
+        or part.binary
+        or part.tokenizer is not None
+        or part.strip_accents is not None
+        or part.stop_words is not None
+    ):
+        return None
+    if part.analyzer == "word":
+        lo, hi = part.ngram_range
+        if part.preprocessor is plain_text and part.token_pattern == TOKEN_PATTERN and 1 <= lo <= hi <= 2:
+            return NgramTable(part, (lo, hi), None)
+        return None
+    an = part.analyzer
+    if isinstance(an, StemAnalyzer) and not an.mask and 1 <= an.ngram_range[0] <= an.ngram_range[1] <= 2 and an.length > 0:
+        return NgramTable(part, an.ngram_range, an.length)
+    return None
 
 
 def _term_column(vec: Any, term: str) -> int | None:

@@ -16,6 +16,7 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
+from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.validation import check_is_fitted
@@ -118,10 +119,15 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.features_ = clone(self.features if self.features is not None else TextFeatures())
         base = clone(self.classifier if self.classifier is not None else LogisticRegression(class_weight="balanced"))
         self.ovr_ = OneVsRestClassifier(base, n_jobs=self.n_jobs)
-        self.ovr_.fit(self.features_.fit_transform(X), Y)
+        F = self.features_.fit_transform(X)
+        # per-label fits in processes get the matrix as a copy, not memory-mapped: liblinear refuses a
+        # read-only map ("WRITEBACKIFCOPY base is read-only"), and is not safe to run in threads
+        with parallel_config(max_nbytes=None):
+            self.ovr_.fit(F, Y)
         self.labels_ = list(self.labels) if self.labels is not None else [str(j) for j in range(Y.shape[1])]
         self.classes_ = np.arange(Y.shape[1])
         self._evidence_cache = None
+        self._evidence_key_cache = None
         if isinstance(self.threshold, Real):
             self.thresholds_ = np.full(Y.shape[1], float(self.threshold))
             self.thresholds_from_ = "fixed"
@@ -154,11 +160,17 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"threshold must be 'dev', 'cv' or a number, got {self.threshold!r}")
 
     # -----------------------------------------------------------------------------------------
-    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
-        """(n_samples, n_labels) probabilities, with clause pooling if ``clause_max``."""
+    def transform(self, X: Sequence[str]) -> Any:
+        """The feature matrix of ``X`` (what ``features=`` of :meth:`predict_proba` and :meth:`explain` take)."""
+        check_is_fitted(self, "ovr_")
+        return self.features_.transform(list(X))
+
+    def predict_proba(self, X: Sequence[str], *, features: Any = None) -> np.ndarray:
+        """(n_samples, n_labels) probabilities, with clause pooling if ``clause_max``; ``features``:
+        ``self.transform(X)`` where the caller has it already (scoring reuses it for evidence)."""
         check_is_fitted(self, "ovr_")
         X = list(X)
-        P = self._proba(self.features_.transform(X))
+        P = self._proba(self.features_.transform(X) if features is None else features)
         if self.clause_max:
             owners, clauses = [], []
             for i, text in enumerate(X):
@@ -190,10 +202,13 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         return f1_scores(np.asarray(Y, dtype=np.uint8), self.predict(X))[2]
 
     # -----------------------------------------------------------------------------------------
-    def explain(self, X: Sequence[str], top_k: int = 5, only: np.ndarray | None = None) -> list[dict[str, list[list[Any]]]]:
+    def explain(
+        self, X: Sequence[str], top_k: int = 5, only: np.ndarray | None = None, *, features: Any = None
+    ) -> list[dict[str, list[list[Any]]]]:
         """For each text and label: the terms whose weight x value pushed the score up most, as
         ``[term, contribution]``, at most ``top_k``. ``only`` (n_texts, n_labels) 0/1 restricts which
-        labels are explained (a text's own decisions, say).
+        labels are explained (a text's own decisions, say); ``features``: ``self.transform(X)``
+        where the caller has it already.
 
         Columns are mapped to terms through the fitted vocabularies once per model; hashed n-grams,
         which cannot be mapped back without the sentence, are found by re-analysing each sentence.
@@ -203,35 +218,68 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         texts = list(X)
         if not texts:
             return []
-        F = self.features_.transform(texts).tocsr()
+        F = (self.features_.transform(texts) if features is None else features).tocsr()
         W, names, shared = self._evidence_tables()
+        if names is not None:
+            return self._explain_named(F, W, top_k, only)
         out = []
         for i, text in enumerate(texts):
             a, b = F.indptr[i], F.indptr[i + 1]
             cols, vals = F.indices[a:b], F.data[a:b]
-            if names is not None:
-                term_of = [names[c] for c in cols.tolist()]
-                merge = bool(shared[cols].any())
-            else:
-                terms = self.features_.column_terms(text)
-                term_of = [terms.get(c) for c in cols.tolist()]
-                merge = True
+            terms = self.features_.column_terms(text)
+            term_of = [terms.get(c) for c in cols.tolist()]
             per_label: dict[str, list[list[Any]]] = {}
             for j, label in enumerate(self.labels_):
                 if only is not None and not only[i, j]:
                     continue
                 contrib = vals * W[j, cols]
                 keep = [k for k in np.flatnonzero(contrib > 0).tolist() if term_of[k] is not None]
-                if not merge:
-                    keep.sort(key=lambda k: -contrib[k])
-                    per_label[label] = [[term_of[k], round(float(contrib[k]), 4)] for k in keep[:top_k]]
-                    continue
                 by_term: dict[str, float] = {}
                 for k in keep:
                     by_term[term_of[k]] = by_term.get(term_of[k], 0.0) + float(contrib[k])
                 ranked = sorted(by_term.items(), key=lambda kv: -kv[1])[:top_k]
                 per_label[label] = [[term, round(value, 4)] for term, value in ranked]
             out.append(per_label)
+        return out
+
+    def _explain_named(self, F: Any, W: np.ndarray, top_k: int, only: np.ndarray | None) -> list[dict[str, list[list[Any]]]]:
+        """:meth:`explain` for columns named by the vocabularies, vectorised over all texts and terms.
+
+        Why: a Python loop over every active column of every text was the largest part of scoring.
+        Each label's contributions are computed for all entries at once; a term from two parts is
+        summed in column order, and ties keep the term's first column: the same lists, to the bit,
+        as summing and sorting term by term.
+        """
+        names, key = self._evidence_names()
+        n = F.shape[0]
+        row = np.repeat(np.arange(n), np.diff(F.indptr))
+        cols, vals = F.indices, F.data
+        named = key[cols] >= 0
+        out: list[dict[str, list[list[Any]]]] = [{} for _ in range(n)]
+        for j, label in enumerate(self.labels_):
+            wanted = np.ones(n, dtype=bool) if only is None else np.asarray(only[:, j], dtype=bool)
+            contrib = vals * W[j, cols]
+            sel = np.flatnonzero((contrib > 0) & named & wanted[row])
+            r, k, p, v = row[sel], key[cols[sel]], sel, contrib[sel]
+            order = np.lexsort((k, r))  # stable: a term's entries stay in the row's order
+            r, k, p, v = r[order], k[order], p[order], v[order]
+            first = np.ones(len(r), dtype=bool)
+            first[1:] = (r[1:] != r[:-1]) | (k[1:] != k[:-1])
+            starts = np.flatnonzero(first)
+            total = np.add.reduceat(v, starts) if len(starts) else v[:0]
+            r, p = r[starts], p[starts]
+            order = np.lexsort((p, -total, r))  # best first; ties: the term seen first in the row
+            r, p, total = r[order], p[order], total[order]
+            c = cols[p]
+            head = np.ones(len(r), dtype=bool)
+            head[1:] = r[1:] != r[:-1]
+            begin = np.maximum.accumulate(np.where(head, np.arange(len(r)), 0))
+            keep = (np.arange(len(r)) - begin) < top_k
+            lists: dict[int, list[list[Any]]] = {}
+            for i, col, value in zip(r[keep].tolist(), c[keep].tolist(), total[keep].tolist()):
+                lists.setdefault(i, []).append([names[col], round(value, 4)])
+            for i in np.flatnonzero(wanted).tolist():
+                out[i][label] = lists.get(i, [])
         return out
 
     def _evidence_tables(self) -> tuple[np.ndarray, list[str | None] | None, np.ndarray | None]:
@@ -248,6 +296,22 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             self._evidence_cache = (self._coefficients(), names, shared)
         return self._evidence_cache
 
+    def _evidence_names(self) -> tuple[list[str | None], np.ndarray]:
+        """Column terms, and per column a term key: the first column with the same term (-1: none)."""
+        cache = getattr(self, "_evidence_key_cache", None)
+        if cache is None:
+            names = self._evidence_tables()[1]
+            assert names is not None
+            key = np.arange(len(names), dtype=np.int64)
+            first: dict[str, int] = {}
+            for col, term in enumerate(names):
+                if term is None:
+                    key[col] = -1
+                else:
+                    key[col] = first.setdefault(term, col)
+            cache = self._evidence_key_cache = (names, key)
+        return cache
+
     def _coefficients(self) -> np.ndarray:
         """(n_labels, n_features) linear weights, averaged over calibration folds where needed."""
         rows = []
@@ -263,6 +327,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_evidence_cache", None)
+        state.pop("_evidence_key_cache", None)
         return state
 
 

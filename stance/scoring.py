@@ -7,13 +7,18 @@ A record is one sentence: ``{"article", "sentence", "text", "start", "end", "lab
 ``text == article_text[start:end]``; ``holder`` is who holds the sentence's stance and
 ``holder_source`` where it came from (:mod:`stance.holders`), ``speaker`` the same name, kept for
 readers of earlier records. Articles are scored in chunks with one matrix pass each, in input order,
-so memory stays flat however many there are. :func:`score_stream` spreads chunks over joblib workers
-(or a Dask cluster through joblib's Dask backend); each worker loads the model once from its
-directory. The model is used only through ``predict_proba``, ``decide`` and ``explain``.
+so memory stays flat however many there are. :func:`score_stream` spreads chunks over worker
+processes forked once from the scoring process, model loaded (where the platform forks: Linux), else
+over joblib workers (or a Dask cluster through joblib's Dask backend), each of which loads the model
+once from its directory. The model is used only through ``transform``, ``predict_proba``, ``decide``
+and ``explain``.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -21,10 +26,30 @@ import numpy as np
 
 from stance.articles import Article
 from stance.errors import StanceError
+from stance.fileio import jsonl_lines
 from stance.segment import Sentence, split_sentences
 
+# A chunk is scored in one matrix pass: in one process small, so that the traced peak stays a small
+# fraction of the output; in workers four times larger, as messages between processes cost per chunk.
 CHUNK_ARTICLES = 16
+WORKER_CHUNK_ARTICLES = 64
+CHUNK_CHARS = 400_000
 BACKENDS = ("loky", "threading", "multiprocessing", "dask")
+
+
+def default_jobs() -> int:
+    """The cores this process may use (``--jobs`` default)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Records(list):  # type: ignore[type-arg]
+    """One article's sentence records; ``jsonl`` is their JSON lines where a worker rendered them
+    already (the same text as :func:`stance.fileio.jsonl_lines`), so the writing process need not."""
+
+    jsonl: str | None = None
 
 
 def score_batch(model: Any, articles: list[Article]) -> tuple[list[list[Sentence]], np.ndarray, np.ndarray]:
@@ -33,16 +58,23 @@ def score_batch(model: Any, articles: list[Article]) -> tuple[list[list[Sentence
     Returns (sentences per article, probabilities (n_sentences, n_labels), decisions (0/1, same
     shape)); boilerplate is never labelled (codebook), whatever its scores.
     """
+    segmented, P, D, _F = _score_batch(model, articles)
+    return segmented, P, D
+
+
+def _score_batch(model: Any, articles: list[Article]) -> tuple[list[list[Sentence]], np.ndarray, np.ndarray, Any]:
+    """:func:`score_batch`, plus the feature matrix (None if the model has no ``transform``) for evidence."""
     segmented = [split_sentences(a.text) for a in articles]
     flat = [s.text for sents in segmented for s in sents]
     n_labels = len(model.labels_)
     if not flat:
-        return segmented, np.zeros((0, n_labels)), np.zeros((0, n_labels), dtype=np.uint8)
-    P = model.predict_proba(flat)
+        return segmented, np.zeros((0, n_labels)), np.zeros((0, n_labels), dtype=np.uint8), None
+    F = model.transform(flat) if hasattr(model, "transform") else None
+    P = model.predict_proba(flat) if F is None else model.predict_proba(flat, features=F)
     D = model.decide(P)
-    boiler = np.array([s.boilerplate for sents in segmented for s in sents])
+    boiler = np.fromiter((s.boilerplate for sents in segmented for s in sents), dtype=bool, count=len(flat))
     D[boiler] = 0
-    return segmented, P, D
+    return segmented, P, D, F
 
 
 def score_texts(model: Any, articles: list[Article], evidence: int = 5) -> list[list[dict[str, Any]]]:
@@ -51,13 +83,17 @@ def score_texts(model: Any, articles: list[Article], evidence: int = 5) -> list[
     Per-sentence work stays in plain Python objects (``tolist()`` once per batch rather than NumPy
     indexing per sentence), and evidence is asked only for the labels a sentence receives.
     """
-    segmented, P, D = score_batch(model, articles)
+    segmented, P, D, F = _score_batch(model, articles)
     ev: dict[int, dict[str, list[list[Any]]]] = {}
     if evidence and len(D):
         rows = np.flatnonzero(D.any(axis=1))
         if len(rows):
             flat = [s.text for sents in segmented for s in sents]
-            explained = model.explain([flat[i] for i in rows], top_k=evidence, only=D[rows])
+            texts = [flat[i] for i in rows]
+            if F is None:
+                explained = model.explain(texts, top_k=evidence, only=D[rows])
+            else:
+                explained = model.explain(texts, top_k=evidence, only=D[rows], features=F[rows])
             ev = dict(zip(rows.tolist(), explained))
     return to_records(articles, segmented, P, D, list(model.labels_), ev if evidence else None)
 
@@ -104,13 +140,17 @@ def to_records(
     return out
 
 
-def chunks(articles: Iterable[Article], size: int = CHUNK_ARTICLES) -> Iterator[list[Article]]:
+def chunks(articles: Iterable[Article], size: int = CHUNK_ARTICLES, max_chars: int = CHUNK_CHARS) -> Iterator[list[Article]]:
+    """Consecutive articles, ``size`` at most and about ``max_chars`` of text at most per chunk."""
     chunk: list[Article] = []
+    chars = 0
     for a in articles:
         chunk.append(a)
-        if len(chunk) >= size:
+        chars += len(a.text)
+        if len(chunk) >= size or chars >= max_chars:
             yield chunk
             chunk = []
+            chars = 0
     if chunk:
         yield chunk
 
@@ -121,6 +161,67 @@ def score_articles(
     """(article, sentence records) for each article, in order, in one process."""
     for chunk in chunks(articles, chunk_size):
         yield from zip(chunk, score_texts(model, chunk, evidence))
+
+
+_FORKED_MODEL: Any = None  # the model a forked worker inherited from the process that forked it
+
+
+def _score_forked(chunk: list[Article], evidence: int) -> list[Records]:
+    """A forked worker's chunk: records with their JSON lines rendered here, not in the writing process."""
+    out = []
+    for records in score_texts(_FORKED_MODEL, chunk, evidence):
+        r = Records(records)
+        r.jsonl = jsonl_lines(records)
+        out.append(r)
+    return out
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _score_in_forks(
+    model: Any, articles: Iterable[Article], jobs: int, evidence: int, chunk_size: int
+) -> Iterator[tuple[Article, Records]]:
+    """Chunks scored by ``jobs`` processes forked once, after the model is loaded and its lookup
+    tables are built, so that a worker starts in milliseconds; at most ``2 * jobs`` chunks are in
+    flight (memory stays flat), and results come back in input order."""
+    import multiprocessing
+
+    global _FORKED_MODEL
+    score_texts(model, [Article("warm-up", "Warm up the tables. They are shared.")], evidence)  # build caches before forking
+    _FORKED_MODEL = model
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_forked_worker_signals)
+    finished = False
+    try:
+        pending: deque[tuple[list[Article], Any]] = deque()
+        for chunk in chunks(articles, chunk_size):
+            pending.append((chunk, pool.apply_async(_score_forked, (chunk, evidence))))
+            if len(pending) >= 2 * jobs:
+                done, result = pending.popleft()
+                yield from zip(done, result.get())
+        while pending:
+            done, result = pending.popleft()
+            yield from zip(done, result.get())
+        finished = True
+    finally:
+        if finished:
+            pool.close()  # workers exit once the queue is empty
+        else:
+            pool.terminate()  # an error, or the caller stopped reading
+        pool.join()
+        _FORKED_MODEL = None
+
+
+def _forked_worker_signals() -> None:
+    """Workers leave interrupts to the process that forked them (which stops the pool) and die on
+    SIGTERM: the command's own SIGTERM handler, inherited by the fork, would keep them alive."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _score_chunk(
@@ -134,22 +235,32 @@ def _score_chunk(
 def score_stream(
     model_dir: str,
     articles: Iterable[Article],
-    jobs: int = 1,
+    jobs: int | None = 1,
     backend: str = "loky",
     scheduler: str | None = None,
     evidence: int = 5,
-    chunk_size: int = CHUNK_ARTICLES,
+    chunk_size: int | None = None,
     trust_model: bool = False,
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
-    """Yield (article, sentence records) in input order, scoring chunks in parallel when asked;
-    workers load the model from ``model_dir`` once each (a joblib model only with ``trust_model``)."""
+    """Yield (article, sentence records) in input order, scoring chunks in parallel when asked.
+
+    ``jobs`` None: every core. With the default backend ("loky": processes), workers are forked from
+    this process once the model is loaded (Linux); elsewhere, and with the other backends, joblib's
+    workers load the model from ``model_dir`` once each (a joblib model only with ``trust_model``).
+    The output is the same in every case.
+    """
     from stance.artifact import load_model_cached
 
     if backend not in BACKENDS:
         raise StanceError(f"unknown backend '{backend}' (use loky, threading or dask)")
     model_dir = str(model_dir)
+    jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     if jobs == 1 and backend == "loky":
-        yield from score_articles(load_model_cached(model_dir, trust_model), articles, evidence, chunk_size)
+        yield from score_articles(load_model_cached(model_dir, trust_model), articles, evidence, chunk_size or CHUNK_ARTICLES)
+        return
+    chunk_size = chunk_size or WORKER_CHUNK_ARTICLES
+    if backend == "loky" and _can_fork():
+        yield from _score_in_forks(load_model_cached(model_dir, trust_model), articles, jobs, evidence, chunk_size)
         return
     from joblib import Parallel, delayed, parallel_config
 

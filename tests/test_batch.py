@@ -25,6 +25,32 @@ def test_jobs_2_output_identical_to_jobs_1(default_model: Path, many: Path, tmp_
     assert s1.totals() == s2.totals()
 
 
+def test_one_jsonl_file_split_across_workers_identical_to_one_process(default_model: Path, tmp_path: Path) -> None:
+    """One JSONL file of many articles is scored in parallel (several chunks per worker), with the
+    same bytes as one process and the default (every core); offsets index the articles exactly."""
+    from tests.conftest import corpus_sentences
+
+    sents = corpus_sentences(600, seed=3)
+    texts = {}
+    src = tmp_path / "wire.jsonl"
+    with open(src, "w", encoding="utf-8") as fh:
+        for i in range(300):
+            body = "\n\n".join(" ".join(sents[(i + k) % 600 : (i + k) % 600 + 3]) for k in (0, 7, 13))
+            body += '\n\n"We will not stand for this," Ms. Novak said. Sign up for our newsletter'
+            texts[f"w{i}"] = body
+            fh.write(json.dumps({"id": f"w{i}", "text": body}) + "\n")
+    outs = {}
+    for jobs in (1, 2, None):
+        outs[jobs] = tmp_path / f"out-{jobs}.jsonl"
+        run_scoring(str(default_model), [str(src)], str(outs[jobs]), jobs=jobs)
+    assert outs[1].read_bytes() == outs[2].read_bytes() == outs[None].read_bytes()
+    rows = read_jsonl(outs[2])
+    assert {r["article"] for r in rows} == set(texts)
+    for r in rows:
+        assert texts[r["article"]][r["start"] : r["end"]] == r["text"]
+    assert any(r["boilerplate"] for r in rows) and any(r["labels"] for r in rows) and any(r["speaker"] for r in rows)
+
+
 def test_dask_backend_identical_to_local(default_model: Path, many: Path, tmp_path: Path) -> None:
     distributed = pytest.importorskip("dask.distributed")
     local, remote = tmp_path / "local.jsonl", tmp_path / "dask.jsonl"
@@ -145,3 +171,18 @@ def test_seed_narration_lands_under_lukashenko(default_model: Path, tmp_path: Pa
         "blame" in r["labels"] for r in content if r["quote"] and r["holder"]
     )
     assert {r["holder_source"] for r in rows} == {None, "quote", "reporting-verb", "pronoun"}
+
+
+def test_the_command_with_workers_exits_and_matches_one_process(default_model: Path, many: Path, tmp_path: Path) -> None:
+    """`stance score` as a process (its SIGTERM handler installed) with workers, then with --jobs 1:
+    it finishes (forked workers must not inherit the handler) and writes the same bytes."""
+    from tests.conftest import python_stance
+
+    outs = []
+    for jobs in ("2", "1"):
+        out = tmp_path / f"cli-{jobs}.jsonl"
+        proc = python_stance("score", default_model, many, "--out", out, "--jobs", jobs)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and outs[0]

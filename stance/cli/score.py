@@ -19,7 +19,7 @@ def score_cli(
     out: Optional[str] = typer.Option(None, "--out", "-o", help="Output file (default: standard output)."),
     fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv, html or parquet (parquet needs --out)."),
     summary: Optional[Path] = typer.Option(None, "--summary", help="Per-article and per-holder counts: .json or .csv."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel workers over articles (joblib)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (default 0: one per core; 1: no workers)."),
     backend: str = typer.Option("loky", "--backend", help="loky (processes), threading, or dask."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (with --backend dask)."),
     evidence: int = typer.Option(5, "--evidence", help="Evidence terms per predicted label (0: none)."),

@@ -1,0 +1,138 @@
+"""stance.ngrams: the vectorised word and stem n-gram path gives scikit-learn's matrix, number for
+number, so that scoring's predictions and evidence are those of the vectorizers the model was fitted with."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stance.artifact import load_model_cached
+from stance.features import TextFeatures
+from stance.ngrams import FastNgrams
+from tests.conftest import TINY
+
+ROOT = Path(__file__).resolve().parents[1]
+EDGE = [
+    "",
+    "   ",
+    '"We did not do it," he said. Did they?!',
+    "don't stop-it ’now’ -- x - y' 'z a--b _a_ __ 1.5 3,000",
+    "ΟΔΟΣ” ΣΑΣ «ΣΑΣ» Σ",  # str.lower() is context-dependent for a capital sigma
+    "İstanbul ß ﬁ Ǆ",
+    "tab\tnew\nline\r\nend",
+    "a\x00b",  # the batch separator inside a text: the union's own transform is used
+]
+
+
+def real_texts(n: int | None = None) -> list[str]:
+    out = []
+    for name in ("seeds/real/test.jsonl", "seeds/corpus/test.jsonl", "seeds/out-of-style/test.jsonl"):
+        with open(ROOT / name, encoding="utf-8") as fh:
+            out += [json.loads(line)["text"] for line in fh]
+    return out[:n]
+
+
+def assert_same_matrix(a: Any, b: Any) -> None:
+    a, b = a.tocsr(), b.tocsr()
+    assert a.shape == b.shape
+    assert np.array_equal(a.indptr, b.indptr)
+    assert np.array_equal(a.indices, b.indices)
+    assert np.array_equal(a.data, b.data)  # bit for bit, not approximately
+
+
+@pytest.fixture(scope="module")
+def default_features(default_model: Path) -> TextFeatures:
+    return load_model_cached(str(default_model)).features_
+
+
+def test_default_model_uses_the_fast_path(default_features: TextFeatures) -> None:
+    fast = default_features._fast_ngrams()
+    assert isinstance(fast, FastNgrams)
+    assert [t is not None for t in fast.tables] == [True, True]  # word and stem n-grams
+
+
+def test_same_matrix_as_scikit_learn_on_real_text(default_features: TextFeatures) -> None:
+    texts = real_texts() + EDGE[:-1]
+    assert_same_matrix(default_features.transform(texts), default_features.union_.transform(texts))
+    for one in EDGE:  # one text at a time, and a batch holding the separator
+        assert_same_matrix(default_features.transform([one]), default_features.union_.transform([one]))
+    assert_same_matrix(default_features.transform(EDGE), default_features.union_.transform(EDGE))
+
+
+def test_same_predictions_and_evidence_as_scikit_learn(default_model: Path) -> None:
+    model = load_model_cached(str(default_model))
+    texts = real_texts(1500)
+    fast = model.transform(texts)
+    slow = model.features_.union_.transform(texts)
+    P = model.predict_proba(texts)
+    assert np.array_equal(P, model.predict_proba(texts, features=slow))
+    D = model.decide(P)
+    rows = np.flatnonzero(D.any(axis=1))
+    assert len(rows) > 50
+    sub = [texts[i] for i in rows]
+    assert (
+        model.explain(sub, only=D[rows]) == model.explain(sub, only=D[rows], features=slow[rows]) == reference_explain(model, sub, D[rows])
+    )
+    assert np.array_equal(fast.toarray()[:5], slow.toarray()[:5])
+
+
+def reference_explain(model: Any, texts: list[str], only: np.ndarray, top_k: int = 5) -> list[dict[str, list[list[Any]]]]:
+    """Evidence term by term in Python (what the vectorised explain replaced)."""
+    F = model.features_.union_.transform(texts).tocsr()
+    W = model._coefficients()
+    names = model.features_.term_names()
+    out = []
+    for i in range(len(texts)):
+        cols, vals = F.indices[F.indptr[i] : F.indptr[i + 1]], F.data[F.indptr[i] : F.indptr[i + 1]]
+        per_label = {}
+        for j, label in enumerate(model.labels_):
+            if not only[i, j]:
+                continue
+            contrib = vals * W[j, cols]
+            by_term: dict[str, float] = {}
+            for k in np.flatnonzero(contrib > 0).tolist():
+                term = names[cols[k]]
+                if term is not None:
+                    by_term[term] = by_term.get(term, 0.0) + float(contrib[k])
+            ranked = sorted(by_term.items(), key=lambda kv: -kv[1])[:top_k]
+            per_label[label] = [[t, round(v, 4)] for t, v in ranked]
+        out.append(per_label)
+    return out
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"word_ngrams": (1, 2), "stem_ngrams": (1, 2)},
+        {"word_ngrams": (1, 1), "stem_ngrams": (2, 2), "stem_length": 3},
+        {"word_ngrams": (2, 2), "stem_ngrams": None, "min_df": 2},
+        {"word_ngrams": (1, 2), "char_ngrams": (2, 3), "constructions": True},  # parts left to scikit-learn
+        {"word_ngrams": (1, 2), "max_features": 40, "max_df": 0.5},  # bigrams whose words were pruned
+    ],
+)
+def test_same_matrix_for_other_settings(params: dict[str, Any]) -> None:
+    texts = [t for t, _ in TINY] + real_texts(300)
+    f = TextFeatures(**params).fit(texts)
+    assert f._fast_ngrams() is not None
+    other = real_texts(600)[300:] + EDGE
+    assert_same_matrix(f.transform(other), f.union_.transform(other))
+
+
+def test_parts_it_cannot_reproduce_are_left_alone() -> None:
+    texts = [t for t, _ in TINY]
+    for params in ({"word_ngrams": (1, 3)}, {"word_ngrams": (1, 2), "mask_names": True}, {"word_ngrams": (1, 2), "stop_words": ("the",)}):
+        f = TextFeatures(**params).fit(texts)
+        assert f._fast_ngrams() is None
+        assert_same_matrix(f.transform(texts), f.union_.transform(texts))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab cΣσς'’-?!\"“”.\n_1İé")), max_size=30), min_size=1, max_size=6))
+def test_same_matrix_on_arbitrary_text(default_features: TextFeatures, texts: list[str]) -> None:
+    assert_same_matrix(default_features.transform(texts), default_features.union_.transform(texts))
