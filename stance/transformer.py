@@ -392,7 +392,8 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
             "m": {k: jnp.zeros_like(v) for k, v in trainable.items()},
             "v": {k: jnp.zeros_like(v) for k, v in trainable.items()},
         }
-        step_fn = self._train_step(jax, jnp, sorted(trainable), total, warm)
+        step_fn = self._train_step(sorted(trainable))
+        lr, head_lr = float(self.lr), float(self.head_lr if self.head_lr is not None else self.lr)
         key = jax.random.PRNGKey(0 if self.random_state is None else int(self.random_state) % (2**31))
         pos_w_dev = put(pos_w)
 
@@ -410,7 +411,20 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
                 y[: len(rows)] = Y[rows]
                 tok, mask = _pad_rows(tok, self.batch_size), _pad_rows(mask, self.batch_size)
                 trainable, opt, loss = step_fn(
-                    trainable, fixed, opt, put(tok), put(mask), put(y), put(w), pos_w_dev, jax.random.fold_in(key, done), done
+                    trainable,
+                    fixed,
+                    opt,
+                    put(tok),
+                    put(mask),
+                    put(y),
+                    put(w),
+                    pos_w_dev,
+                    jax.random.fold_in(key, done),
+                    done,
+                    lr,
+                    head_lr,
+                    total,
+                    warm,
                 )
                 done += 1
                 losses.append(loss)
@@ -474,40 +488,9 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"pos_weight must be 'balanced', None, a number or {n_labels} numbers")
         return arr
 
-    def _train_step(self, jax: Any, jnp: Any, names: list[str], total: int, warm: int) -> Any:
-        """One jitted AdamW step (warmup + linear decay, global-norm clipping) over the trainable dict."""
-        arch, dropout = _arch(self.config_), float(self.dropout)
-        lr, head_lr = float(self.lr), float(self.head_lr if self.head_lr is not None else self.lr)
-        wd, b1, b2, eps = float(self.weight_decay), 0.9, 0.999, 1e-8
-        decays = {k: _decays(k) for k in names}
-
-        def loss_fn(trainable: Any, fixed: Any, tok: Any, mask: Any, y: Any, w: Any, pos_w: Any, key: Any) -> Any:
-            logits = _forward({**trainable, **fixed}, tok, mask, key, arch=arch, dropout=dropout)
-            per = -(pos_w * y * jax.nn.log_sigmoid(logits) + (1 - y) * jax.nn.log_sigmoid(-logits))
-            return (per.mean(-1) * w).sum() / jnp.maximum(w.sum(), 1.0)
-
-        def step(trainable: Any, fixed: Any, opt: Any, tok: Any, mask: Any, y: Any, w: Any, pos_w: Any, key: Any, t: Any) -> Any:
-            loss, grads = jax.value_and_grad(loss_fn)(trainable, fixed, tok, mask, y, w, pos_w, key)
-            gnorm = jnp.sqrt(sum((g.astype(jnp.float32) ** 2).sum() for g in grads.values()))
-            scale = jnp.minimum(1.0, 1.0 / (gnorm + 1e-6))
-            t1 = t + 1
-            sched = jnp.where(t1 <= warm, t1 / warm, jnp.maximum(0.0, (total - t1) / max(1, total - warm)))
-            new_p, new_m, new_v = {}, {}, {}
-            for k in names:
-                g = grads[k] * scale
-                m = b1 * opt["m"][k] + (1 - b1) * g
-                v = b2 * opt["v"][k] + (1 - b2) * g * g
-                m_hat = m / (1 - b1**t1)
-                v_hat = v / (1 - b2**t1)
-                rate = (head_lr if k.startswith("head.") else lr) * sched
-                upd = m_hat / (jnp.sqrt(v_hat) + eps)
-                if decays[k]:
-                    upd = upd + wd * trainable[k]
-                new_p[k] = trainable[k] - rate * upd
-                new_m[k], new_v[k] = m, v
-            return new_p, {"m": new_m, "v": new_v}, loss
-
-        return jax.jit(step, donate_argnums=(0, 2))
+    def _train_step(self, names: list[str]) -> Any:
+        arch = tuple(sorted(_arch(self.config_).items()))
+        return _compiled_step(arch, tuple(names), float(self.dropout), float(self.weight_decay))
 
     # -----------------------------------------------------------------------------------------
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
@@ -660,10 +643,8 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         if "scorer" not in rt:
             jax, _ = _backend()
             device = self._device()
-            arch = _arch(self.config_)
             params = {k: jax.device_put(v, device) for k, v in self.params_.items()}
-            fn = jax.jit(lambda p, tok, mask: _forward(p, tok, mask, None, arch=arch, dropout=0.0))
-            rt["scorer"] = (fn, params, device)
+            rt["scorer"] = (_compiled_scorer(tuple(sorted(_arch(self.config_).items()))), params, device)
         return rt["scorer"]
 
     def __getstate__(self) -> dict[str, Any]:
@@ -674,6 +655,61 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+# Compiled functions are shared by every model of one architecture in the process (the learning
+# rates and schedule are arguments, not constants), so a second fit or model does not compile again.
+_JIT: dict[Any, Any] = {}
+
+
+def _compiled_scorer(arch: tuple[tuple[str, Any], ...]) -> Any:
+    key = ("score", arch)
+    if key not in _JIT:
+        jax, _ = _backend()
+        spec = dict(arch)
+        _JIT[key] = jax.jit(lambda p, tok, mask: _forward(p, tok, mask, None, arch=spec, dropout=0.0))
+    return _JIT[key]
+
+
+def _compiled_step(arch: tuple[tuple[str, Any], ...], names: tuple[str, ...], dropout: float, wd: float) -> Any:
+    """One jitted AdamW step (linear warmup then linear decay, global-norm clipping to 1) over the
+    trainable parameters; the head (``head.*``) has its own learning rate."""
+    key = ("train", arch, names, dropout, wd)
+    if key in _JIT:
+        return _JIT[key]
+    jax, jnp = _backend()
+    spec = dict(arch)
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    decays = {k: _decays(k) for k in names}
+
+    def loss_fn(trainable: Any, fixed: Any, tok: Any, mask: Any, y: Any, w: Any, pos_w: Any, rng: Any) -> Any:
+        logits = _forward({**trainable, **fixed}, tok, mask, rng, arch=spec, dropout=dropout)
+        per = -(pos_w * y * jax.nn.log_sigmoid(logits) + (1 - y) * jax.nn.log_sigmoid(-logits))
+        return (per.mean(-1) * w).sum() / jnp.maximum(w.sum(), 1.0)
+
+    def step(
+        trainable: Any, fixed: Any, opt: Any, tok: Any, mask: Any, y: Any, w: Any, pos_w: Any, rng: Any,
+        t: Any, lr: Any, head_lr: Any, total: Any, warm: Any,
+    ) -> Any:  # fmt: skip
+        loss, grads = jax.value_and_grad(loss_fn)(trainable, fixed, tok, mask, y, w, pos_w, rng)
+        gnorm = jnp.sqrt(sum((g**2).sum() for g in grads.values()))
+        scale = jnp.minimum(1.0, 1.0 / (gnorm + 1e-6))
+        t1 = t + 1
+        sched = jnp.where(t1 <= warm, t1 / warm, jnp.maximum(0.0, (total - t1) / jnp.maximum(1, total - warm)))
+        new_p, new_m, new_v = {}, {}, {}
+        for k in names:
+            g = grads[k] * scale
+            m = b1 * opt["m"][k] + (1 - b1) * g
+            v = b2 * opt["v"][k] + (1 - b2) * g * g
+            upd = (m / (1 - b1**t1)) / (jnp.sqrt(v / (1 - b2**t1)) + eps)
+            if decays[k]:
+                upd = upd + wd * trainable[k]
+            new_p[k] = trainable[k] - (head_lr if k.startswith("head.") else lr) * sched * upd
+            new_m[k], new_v[k] = m, v
+        return new_p, {"m": new_m, "v": new_v}, loss
+
+    _JIT[key] = jax.jit(step, donate_argnums=(0, 2))
+    return _JIT[key]
 
 
 def _texts(X: Sequence[Any]) -> list[str]:
