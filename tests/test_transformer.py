@@ -262,3 +262,19 @@ def test_missing_extra_or_encoder_package_is_a_one_line_error(monkeypatch: pytes
     monkeypatch.setitem(sys.modules, "jax", None)
     with pytest.raises(StanceError, match=r"stance\[accurate\]"):
         TransformerClassifier(model_path="anywhere").fit(X, Y)
+
+
+@pytest.mark.parametrize("fmt", ["joblib", "skops"])
+def test_model_directory_round_trip(tmp_path: Path, fmt: str) -> None:
+    """Through stance's own model files: the skops loader admits the estimator without asking."""
+    if fmt == "skops":
+        pytest.importorskip("skops")
+    from stance.artifact import load_model, save_model
+
+    X, Y = toy()
+    model = TransformerClassifier(**TINY, model_path=str(tiny_encoder(tmp_path / "enc"))).fit(X, Y, X, Y)
+    thresholds = {label: float(t) for label, t in zip(model.labels_, model.thresholds_)}
+    save_model(model, tmp_path / "m", {"labels": LABELS, "thresholds": thresholds, "transformer": model.description()}, fmt=fmt)
+    loaded, manifest = load_model(tmp_path / "m")
+    assert manifest["transformer"]["encoder"]["weights_sha256"] == model.encoder_["weights_sha256"]
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
