@@ -455,8 +455,10 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self, X: list[str], Y: np.ndarray, X_dev: Any, Y_dev: Any) -> None:
         if Y.ndim != 2:
             raise ValueError("Y must be a 2-d 0/1 matrix (n_samples, n_labels)")
-        if len(X) != len(Y) or not len(X):
+        if len(X) != len(Y):
             raise ValueError(f"X has {len(X)} texts but Y has {len(Y)} rows")
+        if not len(X):
+            raise ValueError("no training texts")
         if self.labels is not None and len(self.labels) != Y.shape[1]:
             raise ValueError(f"labels names {len(self.labels)} labels but Y has {Y.shape[1]} columns")
         if (X_dev is None) != (Y_dev is None):
@@ -561,8 +563,8 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
                 owners.append(i)
                 dropped.append(w)
                 variants.append((text[:a] + text[b:]).strip())
-        base = self._proba(X, stage="explain")
-        occluded = self._proba(variants, stage="explain") if variants else np.zeros((0, len(self.labels_)))
+        P = self._proba(X + variants, stage="explain")  # one pass, one progress sequence
+        base, occluded = P[: len(X)], P[len(X) :]
         drops: dict[int, list[tuple[int, np.ndarray]]] = {}
         for row, (i, w) in enumerate(zip(owners, dropped)):
             drops.setdefault(i, []).append((w, base[i] - occluded[row]))
