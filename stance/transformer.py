@@ -18,7 +18,7 @@ Why JAX and a hand-written BERT, not PyTorch (measured on the 2-core development
   pieces took 2.0-2.1 s in JAX against 5.2-9.3 s in PyTorch 2.13 (CPU build, ``transformers``);
   scoring 64 sentences ran at 33-47 sentences/s in JAX against 24-29 in PyTorch. One epoch on
   10,000 corpus sentences took 14 minutes at that load (``benchmarks/transformer_speed.py``;
-  7.7 s per 100 sentences). XLA compiles one program per padded batch shape (5-20 s each), so
+  8.6 s per 100 sentences, 2.4 s per step of 32). XLA compiles one program per padded batch shape (5-20 s each), so
   batches are length-sorted and padded to multiples of 16 word pieces and to 1, 2, 4 ... rows, and
   compiled functions are shared by every model of one architecture in a process.
 
