@@ -8,7 +8,7 @@
    a newsletter footer). Deterministic (``--seed``).
 2. Trains the default model (configs/default.toml) with stance into a temporary folder.
 3. Times, end to end from the folder to a JSONL file:
-   - stance: :func:`stance.score.run_scoring` with jobs=1 and jobs=2, each run cold (model verified
+   - stance: :func:`stance.batch.run_scoring` with jobs=1 and jobs=2, each run cold (model verified
      and loaded, worker processes started, as one `stance score` command does); best of ``--repeat``;
    - by hand: pysbd segmentation + ``Pipeline(TfidfVectorizer(ngram_range=(1, 2)),
      OneVsRestClassifier(LogisticRegression(class_weight="balanced")))`` trained on the same train split,
@@ -113,12 +113,7 @@ def train_stance(model_dir: Path) -> float:
     from stance.train import train
 
     t0 = time.perf_counter()
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        train(load_config(ROOT / "configs" / "default.toml"), model_dir)
-    finally:
-        os.chdir(cwd)
+    train(load_config(ROOT / "configs" / "default.toml"), model_dir)  # data paths are relative to the config
     return time.perf_counter() - t0
 
 
@@ -126,12 +121,13 @@ def time_stance(model_dir: Path, folder: Path, out: Path, jobs: int) -> float:
     """One cold run, as `stance score` makes it: model verified and loaded, worker processes started."""
     from joblib.externals.loky import get_reusable_executor
 
-    import stance.score as score
+    from stance import artifact
+    from stance.batch import run_scoring
 
-    score._load_cached.cache_clear()
+    artifact._load_cached.cache_clear()
     get_reusable_executor().shutdown(wait=True)  # no warm workers holding a loaded model
     t0 = time.perf_counter()
-    score.run_scoring(str(model_dir), [str(folder)], str(out), jobs=jobs)
+    run_scoring(str(model_dir), [str(folder)], str(out), jobs=jobs)
     return time.perf_counter() - t0
 
 
@@ -181,27 +177,30 @@ def run_by_hand(pipe: object, labels: list[str], folder: Path, out: Path) -> flo
 
 def time_split(model_dir: Path, folder: Path) -> dict[str, float]:
     """Seconds per stage of single-process scoring, measured stage by stage over the whole folder."""
-    import stance.score as score
+    import stance.scoring as score
+    from stance.articles import iter_articles
+    from stance.artifact import load_model_cached
+    from stance.fileio import jsonl_lines
     from stance.segment import split_sentences
+    from stance.summary import Summary
 
-    model = score._cached_model(str(model_dir))
+    model = load_model_cached(str(model_dir))
     t: dict[str, float] = {}
     t0 = time.perf_counter()
-    articles = list(score.iter_articles([str(folder)]))
+    articles = list(iter_articles([str(folder)]))
     t["read"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     segmented = [split_sentences(a.text) for a in articles]
     t["segmentation"] = time.perf_counter() - t0
     flat = [s.text for ss in segmented for s in ss]
     t0 = time.perf_counter()
-    F = model.transform_features(flat)
-    t["features"] = time.perf_counter() - t0
+    P = model.predict_proba(flat)
+    t["features + model"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    P = model.proba_with_features(flat, F)
-    t["model"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    score.explain(model, flat, F, model.thresholds_ <= P, 5)
-    t["evidence"] = time.perf_counter() - t0
+    D = model.decide(P)
+    rows = [i for i, d in enumerate(D) if d.any()]
+    model.explain([flat[i] for i in rows], top_k=5, only=D[rows])
+    t["evidence (labelled sentences)"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     results = [
         recs
@@ -210,13 +209,13 @@ def time_split(model_dir: Path, folder: Path) -> dict[str, float]:
     ]
     t["score_texts (all of the above but reading)"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    summary = score.Summary(list(model.labels_))
+    summary = Summary(list(model.labels_))
     for a, recs in zip(articles, results):
         summary.add(a, recs)
     t["summary"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     for recs in results:
-        score.jsonl_lines(recs)
+        jsonl_lines(recs)
     t["json"] = time.perf_counter() - t0
     return t
 
@@ -225,21 +224,24 @@ def memory_check(model_dir: Path, n: int = 2000) -> tuple[int, int]:
     """tracemalloc peak while streaming n small articles to a JSONL file, and the size of all outputs."""
     import tracemalloc
 
-    import stance.score as score
+    from stance.articles import Article
+    from stance.artifact import load_model_cached
+    from stance.fileio import jsonl_lines
+    from stance.scoring import score_stream
 
     pool = _sentences()
     rng = random.Random(7)
 
     def gen():  # noqa: ANN202
         for i in range(n):
-            yield score.Article(f"a{i}", " ".join(rng.choice(pool) for _ in range(6)))
+            yield Article(f"a{i}", " ".join(rng.choice(pool) for _ in range(6)))
 
-    score._cached_model(str(model_dir))
+    load_model_cached(str(model_dir))
     total = 0
     with tempfile.TemporaryDirectory() as tmp, open(Path(tmp) / "out.jsonl", "w", encoding="utf-8") as fh:
         tracemalloc.start()
-        for _article, records in score.score_stream(str(model_dir), gen()):
-            text = score.jsonl_lines(records)
+        for _article, records in score_stream(str(model_dir), gen()):
+            text = jsonl_lines(records)
             total += len(text.encode("utf-8"))
             fh.write(text)
         _, peak = tracemalloc.get_traced_memory()
@@ -340,12 +342,13 @@ def main() -> None:
             import cProfile
             import pstats
 
-            import stance.score as score
+            from stance.artifact import load_model_cached
+            from stance.batch import run_scoring
 
-            score._cached_model(str(model_dir))
+            load_model_cached(str(model_dir))
             prof = cProfile.Profile()
             prof.enable()
-            score.run_scoring(str(model_dir), [str(folder)], str(tmp / "prof.jsonl"), jobs=1)
+            run_scoring(str(model_dir), [str(folder)], str(tmp / "prof.jsonl"), jobs=1)
             prof.disable()
             pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
 

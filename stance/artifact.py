@@ -1,9 +1,11 @@
-"""The model directory: ``model.joblib`` (or ``model.skops``) plus ``manifest.json``.
+"""The model directory: ``model.skops`` (or ``model.joblib``) plus ``manifest.json``.
 
 The manifest records what a model needs and how it was made; loading verifies the model file's
-sha256 against it before unpickling, and refuses a mismatch. A sha256 only catches accidents and
-truncation (whoever can edit the model can edit the manifest); the skops format is the safe one for
-models shared between people, because its loader admits only types it trusts.
+sha256 against it first, and refuses a mismatch. A sha256 only catches accidents and truncation
+(whoever can edit the model can edit the manifest), so the model file itself must be safe to load:
+models are written as skops, whose loader admits only the types stance trusts. A joblib file is a
+pickle, and loading a pickle runs whatever code it names; it is loaded only when the caller says it
+trusts the model (``trust_model=True``, ``--trust-model``), and a warning says that loading runs code.
 
 Writing is ordered so that an interrupted ``stance train --force`` never leaves a directory that
 looks tampered with: the model is serialised in memory first, then an ``.incomplete`` marker is
@@ -16,6 +18,7 @@ loading says the write was interrupted (train again with ``--force``) instead of
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import importlib
 import io
@@ -26,20 +29,22 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from stance import __version__
 from stance.errors import StanceError
 from stance.fileio import atomic_write, sha256_file, write_json, write_text
+from stance.version import __version__
 
 MANIFEST = "manifest.json"
 INCOMPLETE = ".incomplete"
-FORMAT_VERSION = 1
+# 2: thresholds are learnt and held by the model itself (the manifest records them); features are
+# a scikit-learn FeatureUnion. Models of format 1 must be trained again.
+FORMAT_VERSION = 2
 MODEL_FILES = {"joblib": "model.joblib", "skops": "model.skops"}
 # Types and functions a skops file may contain beyond what skops trusts by default and beyond
 # scikit-learn/NumPy/SciPy classes (see _untrusted): stance's estimator parts, exactly.
 STANCE_TYPES = [
     "stance.model.StanceClassifier",
     "stance.features.TextFeatures",
-    "stance.features.ConstructionFeatures",
+    "stance.cues.ConstructionFeatures",
     "stance.features.StemAnalyzer",
     "stance.features.mask_text",
     "stance.features.plain_text",
@@ -55,6 +60,17 @@ INTERRUPTED = "the model was not completely written (a `stance train` run was in
 
 class VersionWarning(UserWarning):
     """The installed library differs from the one that trained the model."""
+
+
+class TrustWarning(UserWarning):
+    """A model was loaded in a format whose loading runs code, because the caller trusts it."""
+
+
+UNTRUSTED_PICKLE = (
+    "refusing to load a joblib model: it is a pickle, and loading it runs code. Load it only if you trust "
+    "whoever made it (--trust-model; in Python stance.load(path, trust_model=True)), or train it again "
+    "(models are written as skops, which is safe to load)"
+)
 
 
 def library_versions() -> dict[str, str]:
@@ -73,7 +89,7 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: bool = False, fmt: str = "joblib") -> dict[str, Any]:
+def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: bool = False, fmt: str = "skops") -> dict[str, Any]:
     """Write model + manifest into ``out``; refuses a directory that holds a model unless ``force``.
 
     See the module docstring for the order of writes that keeps an interrupted write recognisable.
@@ -112,13 +128,15 @@ def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: boo
 
 
 def serialise(model: Any, fmt: str) -> bytes:
-    """The model file's bytes in ``fmt`` (joblib, compressed; or skops)."""
+    """The model file's bytes in ``fmt`` (skops or joblib, both compressed)."""
     if fmt == "skops":
+        import zipfile
+
         try:
             import skops.io as sio
         except ImportError:
-            raise StanceError("the skops format needs the optional extra: pip install 'stance[skops]'") from None
-        return sio.dumps(model)
+            raise StanceError("the skops format needs skops: pip install 'stance[skops]'") from None
+        return sio.dumps(model, compression=zipfile.ZIP_DEFLATED)
     import joblib
 
     buf = io.BytesIO()
@@ -150,7 +168,12 @@ def read_manifest(model_dir: str | Path) -> dict[str, Any]:
             raise StanceError(f"manifest lacks '{key}'", path=path)
     if manifest["format_version"] != FORMAT_VERSION:
         raise StanceError(
-            f"model format {manifest['format_version']} is not supported by stance {__version__} (expects {FORMAT_VERSION})",
+            f"model format {manifest['format_version']} is not supported by stance {__version__} (expects {FORMAT_VERSION})"
+            + (
+                "; train the model again"
+                if isinstance(manifest["format_version"], int) and manifest["format_version"] < FORMAT_VERSION
+                else ""
+            ),
             path=path,
         )
     if manifest["model_file"] not in MODEL_FILES.values():
@@ -163,6 +186,18 @@ def read_manifest(model_dir: str | Path) -> dict[str, Any]:
         raise StanceError("manifest 'labels' must be a list of label names", path=path)
     if not (isinstance(thresholds, dict) and all(isinstance(thresholds.get(x), (int, float)) for x in labels)):
         raise StanceError("manifest 'thresholds' must give a number for every label", path=path)
+    return manifest
+
+
+def update_manifest(model_dir: str | Path, fields: dict[str, Any]) -> dict[str, Any]:
+    """Replace or add manifest ``fields`` (never those that describe the model file), atomically,
+    after checking the model file against the manifest; the model file is not touched, so its
+    sha256 stays what the manifest says. Returns the new manifest."""
+    fixed = {"format_version", "labels", "thresholds", "model_file", "model_format", "model_sha256"} & set(fields)
+    if fixed:
+        raise StanceError(f"the manifest's {', '.join(sorted(fixed))} describe the model file and cannot be changed")
+    manifest = {**verify_model(model_dir), **fields}
+    write_json(Path(model_dir) / MANIFEST, manifest)
     return manifest
 
 
@@ -207,9 +242,26 @@ def verify_model(model_dir: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
-    """Verify (sha256, skops types, version drift warning), then load. Returns (model, manifest)."""
+def check_trust(model_dir: str | Path, manifest: dict[str, Any], trust_model: bool = False) -> None:
+    """Refuse a joblib model unless the caller trusts it; when it does, warn that loading runs code."""
+    if model_format(manifest) != "joblib":
+        return
+    target = Path(model_dir) / manifest["model_file"]
+    if not trust_model:
+        raise StanceError(UNTRUSTED_PICKLE, path=target)
+    warnings.warn(
+        f"{target}: a joblib model is a pickle, and loading it runs code; loading it because you trust it (--trust-model)",
+        TrustWarning,
+        stacklevel=3,
+    )
+
+
+def load_model(model_dir: str | Path, trust_model: bool = False) -> tuple[Any, dict[str, Any]]:
+    """Verify (sha256, skops types, version drift warning), then load. Returns (model, manifest).
+
+    A joblib model is refused unless ``trust_model`` (see :func:`check_trust`)."""
     manifest = verify_model(model_dir)
+    check_trust(model_dir, manifest, trust_model)
     target = Path(model_dir) / manifest["model_file"]
     if manifest.get("embedding"):
         from stance.embeddings import check_embedding_available
@@ -230,8 +282,34 @@ def load_model(model_dir: str | Path) -> tuple[Any, dict[str, Any]]:
         raise StanceError(f"cannot load model: {type(exc).__name__}: {exc}".splitlines()[0], path=target) from None
     if list(getattr(model, "labels_", [])) != list(manifest["labels"]):
         raise StanceError("model labels do not match manifest.json", path=target)
-    model.thresholds_ = __import__("numpy").array([manifest["thresholds"][lab] for lab in manifest["labels"]], dtype=float)
+    # The thresholds belong to the model; the manifest only records them. A manifest edited by hand
+    # would otherwise suggest thresholds the model does not use.
+    recorded = manifest_thresholds(manifest)
+    if any(abs(float(t) - r) > 1e-6 for t, r in zip(getattr(model, "thresholds_", []), recorded)):
+        raise StanceError(
+            "manifest 'thresholds' differ from the model's own (they are a record, not a setting; "
+            "change thresholds in the config's [thresholds] and train again)",
+            path=Path(model_dir) / MANIFEST,
+        )
     return model, manifest
+
+
+def manifest_thresholds(manifest: dict[str, Any]) -> list[float]:
+    """The thresholds a manifest records, in label order."""
+    return [float(manifest["thresholds"][lab]) for lab in manifest["labels"]]
+
+
+def load_model_cached(model_dir: str | Path, trust_model: bool = False) -> Any:
+    """The model of a directory, loaded once per process and per model file (a model retrained into
+    the same folder has a new sha256 and is loaded afresh); used by scoring workers."""
+    return _load_cached(str(model_dir), read_manifest(model_dir)["model_sha256"], trust_model)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(model_dir: str, sha256: str, trust_model: bool) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_model(model_dir, trust_model)[0]
 
 
 def untrusted_types(target: Path) -> list[str]:
@@ -279,5 +357,5 @@ def _load_skops(target: Path) -> Any:
     try:
         import skops.io as sio
     except ImportError:
-        raise StanceError("this model is in skops format; install the optional extra: pip install 'stance[skops]'", path=target) from None
+        raise StanceError("this model is in skops format; install skops: pip install 'stance[skops]'", path=target) from None
     return sio.load(target, trusted=untrusted_types(target))

@@ -4,6 +4,11 @@ When reports were made on the same data (same sha256), each run after the first 
 the first, paired by sentence: a paired bootstrap gives a 95% interval of the F1 difference and an
 approximate randomisation test (swapping the two runs' predictions per sentence) gives its p-value.
 When the data differ, only the aggregates are set side by side, and the result says so.
+
+Reports with different label sets are compared on the labels they share, and the result names
+them: macro-F1 is recomputed over the shared labels (a macro-F1 over three labels is no measure to
+set against one over two), and micro-F1, which cannot be recomputed from a report's figures, is
+left out. Reports sharing no label are refused.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError
+from stance.metrics import confusion_parts, f1_from_counts
 
 ALPHA = 0.05
 
@@ -40,16 +46,12 @@ def _matrices(report: dict[str, Any], labels: list[str]) -> tuple[np.ndarray, np
     P = np.zeros_like(Y)
     for i, p in enumerate(preds):
         for lab in p["gold"]:
-            Y[i, index[lab]] = 1
+            if lab in index:  # a label only this report has
+                Y[i, index[lab]] = 1
         for lab in p["pred"]:
             if lab in index:
                 P[i, index[lab]] = 1
     return Y, P
-
-
-def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
-    den = 2 * tp + fp + fn
-    return np.where(den > 0, 2 * tp / np.maximum(den, 1e-12), 0.0)
 
 
 def paired_test(Y: np.ndarray, A: np.ndarray, B: np.ndarray, n_resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
@@ -57,16 +59,12 @@ def paired_test(Y: np.ndarray, A: np.ndarray, B: np.ndarray, n_resamples: int = 
     approximate-randomisation p-values. Identical predictions give delta 0 and p = 1."""
     rng = np.random.default_rng(seed)
     n, L = Y.shape
-    Y, A, B = (np.asarray(m, dtype=np.float64) for m in (Y, A, B))
     # per-sentence contributions to TP / FP / FN of each run
-    parts = {
-        "A": (A * Y, A * (1 - Y), (1 - A) * Y),
-        "B": (B * Y, B * (1 - Y), (1 - B) * Y),
-    }
+    parts = {"A": confusion_parts(Y, A), "B": confusion_parts(Y, B)}
 
     def f1_from(weights: np.ndarray, run: str) -> np.ndarray:  # weights: (R, n) -> (R, L)
         tp, fp, fn = (weights @ m for m in parts[run])
-        return _f1(tp, fp, fn)
+        return f1_from_counts(tp, fp, fn)
 
     ones = np.ones((1, n))
     fa, fb = f1_from(ones, "A")[0], f1_from(ones, "B")[0]
@@ -97,7 +95,7 @@ def paired_test(Y: np.ndarray, A: np.ndarray, B: np.ndarray, n_resamples: int = 
         tpb = keep @ parts["B"][0] + S @ parts["A"][0]
         fpb = keep @ parts["B"][1] + S @ parts["A"][1]
         fnb = keep @ parts["B"][2] + S @ parts["A"][2]
-        d = _f1(tpb, fpb, fnb) - _f1(tpa, fpa, fna)
+        d = f1_from_counts(tpb, fpb, fnb) - f1_from_counts(tpa, fpa, fna)
         hits += (np.abs(d) >= np.abs(delta) - 1e-12).sum(axis=0)
         hits_macro += int((np.abs(d.mean(axis=1)) >= abs(delta_macro) - 1e-12).sum())
     p = (hits + 1) / (n_resamples + 1)
@@ -129,6 +127,9 @@ def compare_reports(reports: Sequence[dict[str, Any]], names: Sequence[str], n_r
         raise StanceError("compare needs at least two reports")
     labels = list(reports[0]["per_label"])
     shared = [lab for lab in labels if all(lab in r["per_label"] for r in reports)]
+    if not shared:
+        raise StanceError("the reports have no label in common; there is nothing to compare")
+    same_labels = all(set(r["per_label"]) == set(shared) for r in reports)
     hashes = {r.get("data", {}).get("sha256") for r in reports}
     same_data = len(hashes) == 1 and None not in hashes and all(r.get("predictions") for r in reports)
     result: dict[str, Any] = {
@@ -149,8 +150,18 @@ def compare_reports(reports: Sequence[dict[str, Any]], names: Sequence[str], n_r
         "micro_f1": {"values": [r.get("micro_f1") for r in reports]},
         "warnings": [],
     }
-    if set(labels) != set(shared) or any(set(r["per_label"]) != set(labels) for r in reports):
-        result["warnings"].append("the reports have different label sets; only shared labels are compared")
+    if not same_labels:
+        result["macro_f1"]["values"] = [round(float(np.mean([r["per_label"][lab]["f1"] for lab in shared])), 4) for r in reports]
+        result["micro_f1"]["values"] = [None for _ in reports]
+        left_out = "; ".join(
+            f"{name}: {', '.join(lab for lab in r['per_label'] if lab not in shared)}"
+            for name, r in zip(names, reports)
+            if set(r["per_label"]) != set(shared)
+        )
+        result["warnings"].append(
+            f"the reports have different label sets: compared on the {len(shared)} shared labels {', '.join(shared)} "
+            f"(left out: {left_out}); macro-F1 is recomputed over the shared labels and micro-F1 is not compared"
+        )
     if not same_data:
         result["warnings"].append(
             "the reports were made on different data (sha256 differ or predictions missing): "
@@ -187,6 +198,31 @@ def compare_reports(reports: Sequence[dict[str, Any]], names: Sequence[str], n_r
 
 
 def compare_files(paths: Sequence[str | Path], n_resamples: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """:func:`compare_reports` on report files, each run named by :func:`run_names` (write the result
+    with :func:`stance.render.files.write_report`)."""
     reports = [load_report(p) for p in paths]
-    names = [Path(p).stem if Path(p).stem not in [Path(q).stem for q in paths if q != p] else str(p) for p in paths]
-    return compare_reports(reports, names, n_resamples=n_resamples, seed=seed)
+    return compare_reports(reports, run_names(paths), n_resamples=n_resamples, seed=seed)
+
+
+def run_names(paths: Sequence[str | Path]) -> list[str]:
+    """A distinct name per report: its file's stem, with as many of its folders in front as it takes
+    to tell it from the others (``run-a/report``, ``run-b/report``); the same file named twice is
+    ``report`` and ``report (2)``."""
+    resolved = [Path(p).resolve() for p in paths]
+    names = []
+    for path in resolved:
+        others = [q for q in resolved if q != path]
+        depth = 0
+        while depth < len(path.parts) - 1 and any(_tail(q, depth) == _tail(path, depth) for q in others):
+            depth += 1
+        names.append(_tail(path, depth))
+    out: list[str] = []
+    for name in names:
+        n = out.count(name) + sum(1 for x in out if x.startswith(name + " ("))
+        out.append(name if n == 0 else f"{name} ({n + 1})")
+    return out
+
+
+def _tail(path: Path, depth: int) -> str:
+    """The stem with ``depth`` of its folders in front."""
+    return "/".join([*path.parent.parts[len(path.parent.parts) - depth :], path.stem] if depth else [path.stem])

@@ -7,6 +7,8 @@ dotted keys (``--set model.C=2``) whose values are parsed as TOML.
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import sys
 import types
 import typing
@@ -23,9 +25,17 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+# A Hugging Face hub id with an optional split: "user/dataset" or "user/dataset:train".
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(:[\w.-]+)?$")
+DATA_SPLITS = ("train", "dev", "test")
+# Files stance reads as local files whatever their path looks like.
+LOCAL_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".parquet")
+
+
 @dataclass(frozen=True)
 class DataConfig:
-    # A path or hub id, or a list of them whose records are joined (e.g. written + real text).
+    # A path or hub id, or a list of them whose records are joined (e.g. written + real text). In
+    # a config file, paths are relative to the file's folder; given with --set, to the working directory.
     train: str | list[str] = "seeds/corpus/train.jsonl"
     dev: str | list[str] | None = None
     test: str | list[str] | None = None
@@ -79,8 +89,9 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class ThresholdsConfig:
-    # "dev": per-label threshold maximising F1 on the dev split; "fixed": one value for every label.
-    strategy: Literal["dev", "fixed"] = "dev"
+    # "dev": per-label threshold maximising F1 on the dev split (on out-of-fold predictions on train
+    # when there is no dev split); "cv": always on out-of-fold predictions; "fixed": one value for all.
+    strategy: Literal["dev", "cv", "fixed"] = "dev"
     fixed: float = 0.5
     # Share of sentences with no label that thresholds are tuned for. Dev splits hold far more
     # positives than real news does; unlabelled dev rows are re-weighted to this rate so that
@@ -239,12 +250,58 @@ def validate(cfg: Config) -> None:
         raise StanceError("config key 'model.C': must be positive")
 
 
+def is_hub_id(source: str) -> bool:
+    """Whether ``source`` can only be a hub id (a local file with a data suffix never is)."""
+    return bool(HUB_ID.match(source)) and not source.lower().endswith(LOCAL_SUFFIXES)
+
+
+def _resolve(entry: Any, base: Path) -> Any:
+    """A config's data path, relative to the config's folder ``base``; absolute paths, empty strings
+    and hub ids (that are not also files there) stay as they are."""
+    if not isinstance(entry, str) or not entry or Path(entry).is_absolute():
+        return entry
+    local = os.path.normpath(base / entry)
+    if is_hub_id(entry) and not Path(local).exists():
+        return entry
+    return local
+
+
+def resolve_data_paths(raw: dict[str, Any], base: str | Path) -> dict[str, Any]:
+    """``[data]`` train/dev/test of a raw config, relative to the config file's folder ``base``
+    (so a config works from any working directory)."""
+    data = raw.get("data")
+    if isinstance(data, dict):
+        for key in DATA_SPLITS:
+            value = data.get(key)
+            data[key] = [_resolve(v, Path(base)) for v in value] if isinstance(value, list) else _resolve(value, Path(base))
+    return raw
+
+
+def relative_data_paths(raw: dict[str, Any], folder: str | Path) -> dict[str, Any]:
+    """The inverse of :func:`resolve_data_paths` for a config to be written into ``folder``: local
+    data paths rewritten relative to it (hub ids and absolute paths stay)."""
+
+    def rel(entry: Any) -> Any:
+        if not isinstance(entry, str) or not entry or Path(entry).is_absolute() or not Path(entry).exists():
+            return entry
+        return os.path.relpath(entry, folder)
+
+    data = dict(raw.get("data") or {})
+    for key in DATA_SPLITS:
+        value = data.get(key)
+        data[key] = [rel(v) for v in value] if isinstance(value, list) else rel(value)
+    return {**raw, "data": data}
+
+
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
+    """Read, resolve and validate a TOML config. Data paths in the file are relative to the file;
+    ``overrides`` (``--set data.train=x.jsonl``) are taken as given, relative to the working directory."""
     text = read_text(path)
     try:
         raw = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError) as exc:  # tomllib recurses on deeply nested arrays
         raise StanceError(f"invalid TOML: {exc}", path=path) from None
+    raw = resolve_data_paths(raw, Path(path).parent)
     raw = apply_overrides(raw, overrides or [])
     try:
         return config_from_dict(raw)

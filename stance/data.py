@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from stance.config import DataConfig
+from stance.config import HUB_ID, Config, DataConfig, is_hub_id
 from stance.errors import StanceError, did_you_mean
 from stance.fileio import parse_json_line, read_text, sha256_path, write_jsonl
-
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(:[\w.-]+)?$")
 
 
 @dataclass
@@ -37,6 +34,7 @@ class LabelledData:
     source: str = "<memory>"
     sha256: str = ""
     lines: list[int] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # each record's file: splits joined from several keep theirs
     extra: dict[str, list[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -54,6 +52,7 @@ class LabelledData:
             source=self.source,
             sha256=self.sha256,
             lines=[self.lines[i] for i in idx] if self.lines else [],
+            files=[self.files[i] for i in idx] if self.files else [],
             extra={k: [v[i] for i in idx] for k, v in self.extra.items()},
         )
 
@@ -81,6 +80,7 @@ def concat(parts: Sequence[LabelledData]) -> LabelledData:
         source="+".join(p.source for p in parts),
         sha256="+".join(p.sha256 for p in parts),
         lines=[n for p in parts for n in p.lines],
+        files=[f for p in parts for f in (p.files or [p.source] * len(p))],
         extra={k: [v for p in parts for v in p.extra[k]] for k in parts[0].extra if all(k in p.extra for p in parts)},
     )
 
@@ -186,7 +186,7 @@ def _read_with_datasets(source: str, text_field: str | None = None) -> tuple[lis
             else:
                 raise StanceError(f"unsupported data format '{suffix}' (use .jsonl, .csv, .tsv, .parquet or a dataset folder)", path=p)
             digest = sha256_path(p)
-        elif _HUB_ID.match(source) and not source.lower().endswith(".parquet"):
+        elif HUB_ID.match(source) and not source.lower().endswith(".parquet"):
             name, _, split = source.partition(":")
             ds = datasets.load_dataset(name, split=split or "train")
             digest = f"hub:{name}:{ds._fingerprint}"
@@ -264,6 +264,49 @@ def _row_labels(row: dict[str, Any], cfg: DataConfig, labels: Sequence[str], fmt
     return out
 
 
+def _columns(row: dict[str, Any]) -> str:
+    return "the file's columns are " + ", ".join(str(k) for k in row)
+
+
+def _missing_column(what: str, name: str, row: dict[str, Any], setting: str, source: str, line: int | None) -> StanceError:
+    """A column the config (or an option) names but the data lacks: named, with the columns there are."""
+    hint = did_you_mean(name, [str(k) for k in row])
+    return StanceError(f"no {what} column '{name}'{hint}; {_columns(row)} (set {setting})", path=source, line=line)
+
+
+def label_format_of(
+    first: dict[str, Any], labels: Sequence[str], cfg: DataConfig, source: str, line: int | None, require_labels: bool
+) -> str:
+    """The label shape of a file from its first row: ``list`` (a list or delimited column), ``wide``
+    or ``none`` (no labels, where none are required). A column the config names and the data lacks
+    is an error naming it and the columns the file has, never a file where every label is 0."""
+    fmt = cfg.label_format
+    if cfg.text_field not in first:
+        raise _missing_column("text", cfg.text_field, first, "data.text_field, or --text-field", source, line)
+    if fmt == "auto":
+        if cfg.labels_field in first:
+            return "list"
+        if all(name in first for name in labels):
+            return "wide"
+        if not require_labels:
+            return "none"
+        raise StanceError(
+            f"no labels column '{cfg.labels_field}'{did_you_mean(cfg.labels_field, [str(k) for k in first])} and no 0/1 column "
+            f"per label ({', '.join(labels)}); {_columns(first)} (set data.labels_field or data.label_format, or --labels-field)",
+            path=source,
+            line=line,
+        )
+    if fmt == "wide":
+        if require_labels and not any(name in first for name in labels):
+            raise StanceError(f"no 0/1 column for any label ({', '.join(labels)}); {_columns(first)}", path=source, line=line)
+        return "wide"
+    if cfg.labels_field not in first:
+        if not require_labels:
+            return "none"
+        raise _missing_column("labels", cfg.labels_field, first, "data.labels_field, or --labels-field", source, line)
+    return "list" if fmt == "list" else "delimited"
+
+
 def rows_to_data(
     rows: list[tuple[int, dict[str, Any]]],
     labels: Sequence[str],
@@ -274,45 +317,11 @@ def rows_to_data(
 ) -> LabelledData:
     if not rows:
         raise StanceError("no records", path=source)
-    first = rows[0][1]
-    fmt = cfg.label_format
-    if fmt == "auto":
-        if cfg.labels_field in first:
-            fmt = "list"
-        elif all(name in first for name in labels):
-            fmt = "wide"
-        elif require_labels:
-            raise StanceError(
-                f"no '{cfg.labels_field}' column and no 0/1 column per label ({', '.join(labels)}); "
-                f"set data.labels_field or data.label_format",
-                path=source,
-            )
-        else:
-            fmt = "none"
     texts, label_rows, lines = [], [], []
     extra: dict[str, list[Any]] = {"source": [], "id": []}
-    for line, row in rows:
-        if cfg.text_field not in row:
-            raise StanceError(
-                f"missing text field '{cfg.text_field}'" + did_you_mean(cfg.text_field, [str(k) for k in row]),
-                path=source,
-                line=line,
-            )
-        text = row[cfg.text_field]
-        if not isinstance(text, str) or not text.strip():
-            raise StanceError(f"'{cfg.text_field}' must be a non-empty string", path=source, line=line)
-        if fmt == "list" and cfg.labels_field not in row and require_labels:
-            raise StanceError(f"missing labels field '{cfg.labels_field}'", path=source, line=line)
-        if fmt == "list":
-            # a list column; a string there is a delimited one
-            value = row.get(cfg.labels_field)
-            sub_fmt = "delimited" if isinstance(value, str) else "list"
-            label_rows.append(_row_labels(row, cfg, labels, sub_fmt, (source, line)))
-        elif fmt == "none":
-            label_rows.append([])
-        else:
-            label_rows.append(_row_labels(row, cfg, labels, fmt, (source, line)))
+    for line, row, text, labs in parse_rows(rows, labels, cfg, source, require_labels):
         texts.append(text)
+        label_rows.append(labs)
         lines.append(line)
         extra["source"].append(row.get("source"))
         extra["id"].append(row.get("id"))
@@ -323,20 +332,69 @@ def rows_to_data(
         source=source,
         sha256=sha256,
         lines=lines,
+        files=[source] * len(texts),
         extra=extra,
     )
 
 
+def parse_rows(
+    rows: list[tuple[int, dict[str, Any]]], labels: Sequence[str], cfg: DataConfig, source: str = "<memory>", require_labels: bool = True
+) -> Iterator[tuple[int, dict[str, Any], str, list[str]]]:
+    """(line, row, text, label names in the row's order) for each row, checked as training checks them."""
+    if not rows:
+        return
+    fmt = label_format_of(rows[0][1], labels, cfg, source, rows[0][0] if numbered_lines(source) else None, require_labels)
+    for line, row in rows:
+        if cfg.text_field not in row:
+            raise StanceError(
+                f"missing text field '{cfg.text_field}'" + did_you_mean(cfg.text_field, [str(k) for k in row]) + f"; {_columns(row)}",
+                path=source,
+                line=line,
+            )
+        text = row[cfg.text_field]
+        if not isinstance(text, str) or not text.strip():
+            raise StanceError(f"'{cfg.text_field}' must be a non-empty string", path=source, line=line)
+        if fmt in ("list", "delimited") and cfg.labels_field not in row and require_labels:
+            raise StanceError(f"missing labels field '{cfg.labels_field}'; {_columns(row)}", path=source, line=line)
+        if fmt == "list":
+            # a list column; a string there is a delimited one
+            value = row.get(cfg.labels_field)
+            sub_fmt = "delimited" if isinstance(value, str) else "list"
+            labs = _row_labels(row, cfg, labels, sub_fmt, (source, line))
+        elif fmt == "none":
+            labs = []
+        else:
+            labs = _row_labels(row, cfg, labels, fmt, (source, line))
+        yield line, row, text, labs
+
+
+def numbered_lines(source: str) -> bool:
+    """Whether a file's row numbers are its lines (JSONL, CSV), worth naming in an error about its columns."""
+    return str(source).lower().endswith((".jsonl", ".json", ".ndjson"))
+
+
 def load_data(
-    source: str | Path | Sequence[str | Path], labels: Sequence[str], cfg: DataConfig | None = None, require_labels: bool = True
+    source: str | Path | Sequence[str | Path],
+    labels: Sequence[str],
+    cfg: DataConfig | None = None,
+    require_labels: bool = True,
+    key: str | None = None,
 ) -> LabelledData:
-    """Load one split from a path or hub id (or a list of them, joined) into a :class:`LabelledData`."""
+    """Load one split from a path or hub id (or a list of them, joined) into a :class:`LabelledData`.
+
+    A missing file is an error that says where it was looked for (and, with ``key``, which config
+    key named it).
+    """
     cfg = cfg or DataConfig()
     if not isinstance(source, (str, Path)):
         if not source:
-            raise StanceError("an empty list of data sources")
-        parts = [load_data(s, labels, cfg, require_labels) for s in source]
+            raise StanceError("an empty list of data sources" + (f" in config key '{key}'" if key else ""))
+        parts = [load_data(s, labels, cfg, require_labels, key) for s in source]
         return parts[0] if len(parts) == 1 else concat(parts)
+    if not Path(source).exists() and not is_hub_id(str(source)):
+        where = [] if Path(source).is_absolute() else [f"looked for {Path(source).resolve()}"]
+        where += [f"named by config key '{key}'"] if key else []
+        raise StanceError("file not found" + (f" ({'; '.join(where)})" if where else ""), path=source)
     rows, digest = read_rows(source, cfg.text_field)
     return rows_to_data(rows, labels, cfg, source=str(source), sha256=digest, require_labels=require_labels)
 
@@ -354,17 +412,6 @@ def save_jsonl(data: LabelledData, path: str | Path, keep_extra: bool = True) ->
     write_jsonl(path, rows())
 
 
-# ---------------------------------------------------------------------------------------------
-# Splits
-
-
-def stratified_kfold(Y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Multi-label iterative stratification (Sechidis et al. 2011) via ``iterative-stratification``."""
-    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
-
-    if folds < 2:
-        raise StanceError("--folds must be at least 2")
-    # Add the "no label" column so that the unlabelled share is stratified too.
-    target = np.hstack([Y, (Y.sum(axis=1) == 0)[:, None]]).astype(int)
-    splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(Y)), target))
+def load_split(cfg: Config, split: str) -> LabelledData:
+    """The config's ``data.train``, ``data.dev`` or ``data.test``, loaded."""
+    return load_data(getattr(cfg.data, split), cfg.labels, cfg.data, key=f"data.{split}")

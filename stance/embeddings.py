@@ -109,3 +109,6 @@ class EmbeddingFeatures(TransformerMixin, BaseEstimator):
             for i, vec in zip(missing, enc):
                 _CACHE[(self.model_path_, keys[i])] = np.asarray(vec, dtype=np.float32)
         return np.vstack([_CACHE[(self.model_path_, k)] for k in keys]) if texts else np.zeros((0, self.n_features_out_))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.array([f"dim_{j}" for j in range(self.n_features_out_)], dtype=object)

@@ -1,10 +1,12 @@
-"""Sentence -> feature matrix: word and character n-grams (TF-IDF or hashed), construction cues,
-and optionally sentence embeddings; each part can say which n-gram a column stands for, so the
-scorer can show evidence.
+"""Sentence -> feature matrix: word, character and stem n-grams (TF-IDF or hashed), construction cues
+(:mod:`stance.cues`) and optionally sentence embeddings, joined by scikit-learn's ``FeatureUnion``.
+Every column has a name (:meth:`TextFeatures.get_feature_names_out`), which is what makes evidence
+("which n-grams pushed this score") work for any recipe.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -12,9 +14,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils import murmurhash3_32
+from sklearn.utils.validation import check_is_fitted
 
 from stance.config import FeaturesConfig
+from stance.cues import ConstructionFeatures, construction_hits
 
 # Words with apostrophes and hyphens stay whole ("didn't", "cease-fire"); question and exclamation
 # marks are tokens. Quotation marks are not: in a news corpus they mark where stances are quoted,
@@ -22,147 +27,18 @@ from stance.config import FeaturesConfig
 TOKEN_PATTERN = r"(?u)\b\w[\w'’-]*\w\b|\b\w\b|[?!]"
 
 # ---------------------------------------------------------------------------------------------
-# Construction cues: patterns over the sentence that name *what is being done* (accusing, threatening,
-# denying) rather than the topic, so they carry across outlets and subjects. Each fires 0/1.
-
-_AGENT = r"(?:he|she|they|we|you|i|it|the \w+(?: \w+)?|[A-Z][\w-]+(?: [A-Z][\w-]+)*)"
-_HARM = (
-    r"(?:pay|regret|suffer|face|answer|be punished|be crushed|be destroyed|be held accountable|be sorry|"
-    r"retaliate|respond|strike|hit back|crush|destroy|punish|sue|cut off|shut down|expel|sanction|ban|"
-    r"fire|sack|walk out|strike|blockade|seize|annihilate|wipe|bury|burn|see what happens)"
-)
-CONSTRUCTIONS: dict[str, str] = {
-    # blame
-    "blame_verb_agent": r"\b(?:accus\w*|blam\w*|fault\w*|charg\w+ that|condemn\w*|denounc\w*)\b.{0,40}\b(?:for|of)\b",
-    "blame_responsible": r"\b(?:responsible for|responsibility for|to blame|fault|culprit|guilty of|behind the)\b",
-    "blame_cause_agent": r"\b(?:provok\w*|caus\w*|orchestrat\w*|engineer\w*|sabotag\w*|incit\w*|stok\w*|fuel\w*|triggered|betray\w*)\b",
-    "blame_failure": r"\b(?:failed to|failure to|negligen\w*|incompeten\w*|mismanag\w*|reckless\w*|cover[- ]up|let (?:this|it) happen)\b",
-    "blame_counterfactual": r"\b(?:had (?:they|he|she|you|the \w+)\b.{0,60}\b(?:would|could)(?: not)? have|if (?:only )?(?:they|he|she|you) had)\b",
-    "blame_thanks_to": r"\b(?:thanks to|because of) (?:the |their |his |her |this )?(?:government|regime|ministry|leadership|management|board|president|minister|party|opposition|west|they|them)\b",
-    "blame_you_are": r"\b(?:you are|you're|they are|they're) (?:\w+ing)\b",
-    # threat
-    "threat_conditional_harm": rf"\b(?:if|should|unless|once)\b.{{0,80}}\b(?:will|would|shall|'ll)\b.{{0,25}}\b{_HARM}\b",
-    "threat_unless": r"\b(?:unless|or else|otherwise)\b",
-    "threat_will_harm": rf"\b(?:will|shall|'ll|going to|would)\b(?: \w+){{0,2}} {_HARM}\b",
-    "threat_verb": r"\b(?:threat\w*|vow\w*|ultimatum|warn\w* (?:that )?(?:anyone|those|any|they|he|she|it|we|the \w+) (?:would|will|could)|will not hesitate|all options|consequences|retaliat\w*|revenge|reprisal\w*)\b",
-    "threat_ready_force": r"\b(?:ready|prepared|willing) to (?:fight|strike|use force|respond|act|retaliate|take \w+ measures)\b",
-    "threat_addressee": r"\b(?:anyone who|whoever|those who)\b.{0,60}\b(?:will|would|shall)\b",
-    "forecast_risk": r"\b(?:could|may|might|risk\w*|likely|expected to|forecast\w*|predict\w*)\b",
-    # denial
-    "denial_verb": r"\b(?:den(?:y|ied|ies|ying|ial)|reject\w* (?:the |any |all |these |those )?(?:claim|allegation|accusation|charge|report|suggestion)s?|refut\w*|dismiss\w* .{0,40}\bas\b)\b",
-    "denial_false": r"\b(?:false|untrue|fabricat\w*|baseless|unfounded|groundless|lies|lie|hoax|fake|nonsense|smear|slander|made[- ]up|fiction|propaganda|myth|no truth|no evidence|no basis)\b",
-    "denial_no_event": r"\b(?:there (?:was|were|is|are|has been|have been) no|never (?:happened|took place|existed)|did not (?:happen|take place|occur)|no such)\b",
-    "denial_not_a": r"\b(?:it is|it's|this is|that is|that's|it was|this was) not (?:a|an)\b",
-    "denial_nothing_to_do": r"\b(?:nothing to do with|no (?:role|part|involvement|connection|link) in|not involved|no responsibility|not responsible|innocent|not guilty|never (?:received|took|ordered|said|paid|knew|met))\b",
-    "refusal_or_no_comment": r"\b(?:declin\w* to|refus\w* to|did not (?:respond|reply|return)|no comment|could not be reached|would not comment)\b",
-}
-_COMPILED = [(name, re.compile(pat, re.IGNORECASE)) for name, pat in CONSTRUCTIONS.items()]
-# Cheap prefilter: a construction's regex runs only when one of its trigger stems occurs, which
-# makes cue extraction several times faster on ordinary sentences (most carry no cue at all).
-_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "blame_verb_agent": ("accus", "blam", "fault", "charg", "condemn", "denounc"),
-    "blame_responsible": ("responsib", "blame", "fault", "culprit", "guilty", "behind"),
-    "blame_cause_agent": ("provok", "caus", "orchestrat", "engineer", "sabotag", "incit", "stok", "fuel", "triggered", "betray"),
-    "blame_failure": ("failed", "failure", "negligen", "incompeten", "mismanag", "reckless", "cover", "let"),
-    "blame_counterfactual": ("had",),
-    "blame_thanks_to": ("thanks", "because"),
-    "blame_you_are": ("you", "they"),
-    "threat_conditional_harm": ("if", "should", "unless", "once"),
-    "threat_unless": ("unless", "else", "otherwise"),
-    "threat_will_harm": ("will", "shall", "'ll", "’ll", "going", "would"),
-    "threat_verb": ("threat", "vow", "ultimatum", "warn", "hesitate", "options", "consequences", "retaliat", "revenge", "reprisal"),
-    "threat_ready_force": ("ready", "prepared", "willing"),
-    "threat_addressee": ("anyone", "whoever", "those"),
-    "forecast_risk": ("could", "may", "might", "risk", "likely", "expected", "forecast", "predict"),
-    "denial_verb": ("den", "reject", "refut", "dismiss"),
-    "denial_false": (
-        "false",
-        "untrue",
-        "fabricat",
-        "baseless",
-        "unfounded",
-        "groundless",
-        "lie",
-        "hoax",
-        "fake",
-        "nonsense",
-        "smear",
-        "slander",
-        "made",
-        "fiction",
-        "propaganda",
-        "myth",
-        "truth",
-        "evidence",
-        "basis",
-    ),
-    "denial_no_event": ("there", "never", "did", "no"),
-    "denial_not_a": ("not",),
-    "denial_nothing_to_do": ("nothing", "no", "not", "innocent", "never"),
-    "refusal_or_no_comment": ("declin", "refus", "did", "no", "could", "would"),
-}
-_STEM_TO = {}
-for _name, _stems in _TRIGGERS.items():
-    for _stem in _stems:
-        _STEM_TO.setdefault(_stem, []).append(_name)
-# the longest stem wins a match ("blame" over "blam"), so each stem also triggers its prefixes' cues
-_STEM_TO = {s: sorted({n for t, names in _STEM_TO.items() if s.startswith(t) for n in names}) for s in _STEM_TO}
-_TRIGGER_RX = re.compile(r"(?<![\w])(" + "|".join(sorted(map(re.escape, _STEM_TO), key=len, reverse=True)) + ")", re.IGNORECASE)
-_REGEX = dict(_COMPILED)
-# Conjunctions that a linear model cannot form by itself.
-# Style cues (quotation marks, "said", first person) are left out on purpose: they separate the
-# corpus's news style from speeches and columns, and a model leaning on them fails out of style.
-_PAIRS = [
-    ("threat_addressee", "threat_will_harm"),
-    ("forecast_risk", "threat_conditional_harm"),
-    ("denial_verb", "denial_false"),
-]
-CONSTRUCTION_NAMES = [n for n, _ in _COMPILED] + [f"{a}&{b}" for a, b in _PAIRS]
-
-
-def construction_hits(text: str) -> list[str]:
-    """Names of the construction cues that fire in ``text`` (used for features and evidence)."""
-    candidates = {c for m in _TRIGGER_RX.finditer(text) for c in _STEM_TO[m.group(1).lower()]}
-    fired = {name for name in candidates if _REGEX[name].search(text)}
-    out = [name for name, _ in _COMPILED if name in fired]
-    out += [f"{a}&{b}" for a, b in _PAIRS if a in fired and b in fired]
-    return out
-
-
-class ConstructionFeatures(TransformerMixin, BaseEstimator):
-    """0/1 construction cues, scaled by ``weight``."""
-
-    def __init__(self, weight: float = 1.0) -> None:
-        self.weight = weight
-
-    def fit(self, X: Any, y: Any = None) -> ConstructionFeatures:
-        # the cue list is part of the model: a model keeps the columns it was trained with even if
-        # a later stance version adds or removes cues
-        self.names_ = list(CONSTRUCTION_NAMES)
-        self.n_features_out_ = len(self.names_)
-        return self
-
-    def transform(self, X: Any) -> sp.csr_matrix:
-        index = {n: j for j, n in enumerate(self.names_)}
-        rows, cols = [], []
-        for i, text in enumerate(X):
-            for name in construction_hits(text):
-                if name in index:
-                    rows.append(i)
-                    cols.append(index[name])
-        data = np.full(len(rows), self.weight, dtype=np.float64)
-        return sp.csr_matrix((data, (rows, cols)), shape=(len(X), len(self.names_)))
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.array([f"<{n}>" for n in self.names_], dtype=object)
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):
-    """Concatenation of the feature parts a config switches on, with column offsets kept so that a
-    column can be traced back to the n-gram or cue it stands for (evidence)."""
+    """The feature parts a config switches on, joined by a scikit-learn ``FeatureUnion``.
+
+    Why a wrapper and not a ``FeatureUnion`` subclass: its parameters are the config's ``[features]``
+    keys (``word_ngrams``, ``min_df``, ...), so ``clone``, ``set_params`` and searches
+    (``features__word_ngrams``) work on what users write in configs; ``fit`` builds the union from
+    them (``union_``). Columns are named ``PART__TERM`` (``word__answer will``,
+    ``constructions__<threat_unless>``); hashed n-grams, which cannot be named without the sentence,
+    are ``word__hash_COLUMN``.
+    """
 
     def __init__(
         self,
@@ -225,34 +101,47 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> sp.csr_matrix:
         X = list(X)
-        self.parts_ = self._make_parts()
-        blocks = [part.fit_transform(X) for _, part in self.parts_]
-        self.offsets_ = np.cumsum([0] + [b.shape[1] for b in blocks]).tolist()
-        return _hstack(blocks)
+        self.union_ = FeatureUnion(self._make_parts())
+        F = sp.csr_matrix(self.union_.fit_transform(X))
+        widths = [_width(part) for _, part in self.union_.transformer_list]
+        self.offsets_ = np.cumsum([0] + widths).tolist()
+        self.n_features_out_ = int(self.offsets_[-1])
+        return F
 
     def transform(self, X: Any) -> sp.csr_matrix:
-        X = list(X)
-        return _hstack([part.transform(X) for _, part in self.parts_])
+        check_is_fitted(self, "union_")
+        return sp.csr_matrix(self.union_.transform(list(X)))
 
-    def column_names(self) -> list[str | None] | None:
-        """Every column's readable term, once per model (None for columns that stand for no term,
-        such as embeddings), or None when a part cannot be mapped without the sentence (hashing)."""
-        names: list[str | None] = [None] * int(self.offsets_[-1])
-        for (name, part), offset in zip(self.parts_, self.offsets_):
-            if name in ("word", "char", "stem") and isinstance(part, TfidfVectorizer):
-                for term, col in part.vocabulary_.items():
-                    names[offset + col] = term
-            elif name == "constructions":
-                for col, term in enumerate(part.get_feature_names_out()):
-                    names[offset + col] = str(term)
-            elif name != "embeddings":
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``PART__TERM`` for every column, in column order."""
+        check_is_fitted(self, "union_")
+        names: list[str] = []
+        for name, part in self.union_.transformer_list:
+            if _is_hashing(part):
+                names += [f"{name}__hash_{j}" for j in range(_width(part))]
+            else:
+                names += [f"{name}__{term}" for term in part.get_feature_names_out()]
+        return np.array(names, dtype=object)
+
+    def term_names(self) -> list[str | None] | None:
+        """Every column's readable term without its part (``answer will``, ``<threat_unless>``), for
+        evidence: None for columns that stand for no term (embeddings), and None altogether when a
+        part cannot be named without the sentence (hashing; see :meth:`column_terms`)."""
+        check_is_fitted(self, "union_")
+        names: list[str | None] = [None] * self.n_features_out_
+        for (name, part), offset in zip(self.union_.transformer_list, self.offsets_):
+            if _is_hashing(part):
                 return None
+            if name == "embeddings":
+                continue
+            for col, term in enumerate(part.get_feature_names_out()):
+                names[offset + col] = str(term)
         return names
 
     def column_terms(self, text: str) -> dict[int, str]:
         """Map the columns that ``text`` activates to readable terms (n-grams and cue names)."""
         out: dict[int, str] = {}
-        for (name, part), offset in zip(self.parts_, self.offsets_):
+        for (name, part), offset in zip(self.union_.transformer_list, self.offsets_):
             if name == "constructions":
                 index = {n: j for j, n in enumerate(part.names_)}
                 for cue in construction_hits(text):
@@ -266,6 +155,62 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                     if col is not None:
                         out[offset + col] = term
         return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fitted n-gram vocabularies as two arrays each (UTF-8 bytes, term lengths) instead of
+        dicts of hundreds of thousands of terms: skops writes a dict entry by entry (the default model
+        was a 310 MB file that took a minute to load), and pickle is quicker with arrays too."""
+        state = dict(super().__getstate__())  # object.__getstate__ is the live __dict__, not a copy
+        union = state.get("union_")
+        if union is not None:
+            compact: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+            parts = []
+            for name, part in union.transformer_list:
+                if isinstance(part, TfidfVectorizer) and isinstance(getattr(part, "vocabulary_", None), dict):
+                    compact[name] = _pack_terms(part.vocabulary_)
+                    part = copy.copy(part)
+                    del part.vocabulary_
+                parts.append((name, part))
+            union = copy.copy(union)
+            union.transformer_list = parts
+            state["union_"] = union
+            state["vocabularies_"] = compact
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        compact = state.pop("vocabularies_", {})
+        super().__setstate__(state)
+        for name, part in getattr(self, "union_", FeatureUnion([])).transformer_list:
+            if name in compact:
+                part.vocabulary_ = _unpack_terms(*compact[name])
+
+
+def _pack_terms(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A term -> column dict as (UTF-8 bytes of the terms in column order, byte length of each)."""
+    terms = sorted(vocabulary, key=vocabulary.__getitem__)
+    encoded = [t.encode("utf-8") for t in terms]
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), np.array([len(b) for b in encoded], dtype=np.int64)
+
+
+def _unpack_terms(data: np.ndarray, lengths: np.ndarray) -> dict[str, int]:
+    raw = np.asarray(data, dtype=np.uint8).tobytes()
+    ends = np.cumsum(lengths).tolist()
+    starts = [0, *ends[:-1]]
+    return {raw[a:b].decode("utf-8"): j for j, (a, b) in enumerate(zip(starts, ends))}
+
+
+def _is_hashing(part: Any) -> bool:
+    return isinstance(part, Pipeline) and isinstance(part.steps[0][1], HashingVectorizer)
+
+
+def _width(part: Any) -> int:
+    """How many columns a fitted part produces."""
+    if _is_hashing(part):
+        return int(part.steps[0][1].n_features)
+    if isinstance(part, TfidfVectorizer):
+        return len(part.vocabulary_)
+    return int(part.n_features_out_)
 
 
 _NAME_RX = re.compile(r"(?<=[\w,;:’'\"”)] )[A-Z][\w’'-]*")
@@ -350,8 +295,6 @@ def _ngram_part(kind: str, analyzer: Any, ngram_range: tuple[int, int], cfg: Tex
     if analyzer == "word" and cfg.stop_words:
         common["stop_words"] = expand_stop_words(cfg.stop_words)
     if kind == "hashing":
-        from sklearn.pipeline import Pipeline
-
         hv = HashingVectorizer(n_features=cfg.n_features, alternate_sign=False, norm=None, **common)
         return Pipeline([("hash", hv), ("tfidf", TfidfTransformer(sublinear_tf=cfg.sublinear_tf))])
     return TfidfVectorizer(min_df=cfg.min_df, max_df=cfg.max_df, max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, **common)
@@ -361,11 +304,6 @@ def _term_column(vec: Any, term: str) -> int | None:
     if isinstance(vec, HashingVectorizer):
         return abs(murmurhash3_32(term, seed=0)) % vec.n_features
     return vec.vocabulary_.get(term)
-
-
-def _hstack(blocks: list[Any]) -> sp.csr_matrix:
-    blocks = [b if sp.issparse(b) else sp.csr_matrix(b) for b in blocks]
-    return sp.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0].tocsr()
 
 
 def build_features(cfg: FeaturesConfig) -> TextFeatures:

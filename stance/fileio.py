@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import stat
@@ -47,16 +48,37 @@ def decode_text(data: bytes, path: str | Path = "<input>") -> str:
     else:
         if looks_binary(data):
             raise StanceError("binary file, not text", path=path)
+    text, _ = _decode(body, encoding, path)
+    return _newlines(text)
+
+
+def decode_lines(raw_lines: Iterable[bytes], path: str | Path = "<input>") -> Iterator[str]:
+    """:func:`decode_text` for a stream of UTF-8 byte lines, one line at a time (a file of millions
+    of lines is never held whole): the same rules, a BOM dropped, CRLF and CR normalised, undecodable
+    bytes replaced with one warning naming the first bad line."""
+    warned = False
+    for number, raw in enumerate(raw_lines, start=1):
+        if number == 1 and raw.startswith(_BOMS[0][0]):
+            raw = raw[len(_BOMS[0][0]) :]
+        text, bad = _decode(raw, "utf-8", path, line=number, warn=not warned)
+        warned = warned or bad
+        if "\r" in text:
+            text = _newlines(text)
+        yield from (text[:-1] if text.endswith("\n") else text).split("\n")
+
+
+def _decode(body: bytes, encoding: str, path: str | Path, line: int = 1, warn: bool = True) -> tuple[str, bool]:
+    """``body`` decoded, undecodable bytes replaced; a warning names the line of the first one."""
     try:
-        text = body.decode(encoding)
+        return body.decode(encoding), False
     except UnicodeDecodeError as exc:
-        line = body[: exc.start].decode(encoding, errors="replace").count("\n") + 1
-        warnings.warn(
-            f"{path}:{line}: not valid {encoding.upper()}; undecodable bytes were replaced",
-            DecodeWarning,
-            stacklevel=2,
-        )
-        text = body.decode(encoding, errors="replace")
+        if warn:
+            at = line + body[: exc.start].decode(encoding, errors="replace").count("\n")
+            warnings.warn(f"{path}:{at}: not valid {encoding.upper()}; undecodable bytes were replaced", DecodeWarning, stacklevel=3)
+        return body.decode(encoding, errors="replace"), True
+
+
+def _newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -240,3 +262,19 @@ def parse_json_line(line: str, path: str | Path, number: int) -> Any:
         raise StanceError(f"malformed JSON: {exc.msg} (column {exc.colno})", path=path, line=number) from None
     except (ValueError, RecursionError) as exc:
         raise StanceError(f"malformed JSON: {str(exc) or type(exc).__name__}", path=path, line=number) from None
+
+
+# One encoder for every line: json.dumps(..., ensure_ascii=False) builds a new encoder per call.
+# check_circular only guards against self-referencing containers, which records never are.
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+
+
+def json_line(obj: Any) -> str:
+    """One object as a JSON line (the same text as ``json.dumps(obj, ensure_ascii=False)``), fast."""
+    return _JSON.encode(obj) + "\n"
+
+
+def jsonl_lines(records: Iterable[Any]) -> str:
+    """Objects as JSON lines (the same text as ``json.dumps(r, ensure_ascii=False)`` each)."""
+    encode = _JSON.encode
+    return "".join([encode(r) + "\n" for r in records])

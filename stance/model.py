@@ -1,22 +1,30 @@
 """The estimator: text features + one binary classifier per label + per-label decision thresholds.
 
-:class:`StanceClassifier` follows scikit-learn's conventions (parameters stored in ``__init__``,
-learned attributes ending in ``_``, ``predict_proba`` of shape (n_samples, n_labels)), so it can be
-cloned, cross-validated and searched like any estimator.
+:class:`StanceClassifier` follows scikit-learn's conventions: ``__init__`` only stores parameters,
+``fit`` validates and learns everything, thresholds included (as ``TunedThresholdClassifierCV``
+does), and sets attributes ending in ``_``. So ``clone(model).fit(...)`` on the same data gives the
+same model, and it can be cross-validated and searched like any estimator. Its public surface is
+``fit``, ``predict_proba``, ``decide`` (probabilities -> 0/1 labels), ``predict`` and ``explain``
+(which terms pushed each score up); nothing outside this module reads its fitted parts.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.multiclass import OneVsRestClassifier
+from sklearn.utils.validation import check_is_fitted
 
 from stance.config import Config, ModelConfig
 from stance.features import TextFeatures, build_features
+from stance.thresholds import learn_thresholds
+
+THRESHOLD_MODES = ("dev", "cv")
 
 
 def build_classifier(cfg: ModelConfig, seed: int) -> Any:
@@ -42,14 +50,48 @@ def build_classifier(cfg: ModelConfig, seed: int) -> Any:
 
 
 class StanceClassifier(ClassifierMixin, BaseEstimator):
-    """Multi-label sentence classifier: ``fit(texts, Y)`` with Y a 0/1 matrix, one column per label."""
+    """Multi-label sentence classifier: ``fit(texts, Y)`` with Y a 0/1 matrix, one column per label.
+
+    Parameters
+    ----------
+    features, classifier
+        A text transformer (default :class:`~stance.features.TextFeatures`) and a binary classifier
+        with ``predict_proba``, fitted once per label (one-vs-rest).
+    labels
+        Label names, one per column of Y.
+    threshold
+        ``"dev"``: per label, the F1-optimal threshold on ``X_dev, Y_dev`` given to ``fit`` (on
+        out-of-fold predictions on the training data when there is none); ``"cv"``: always on
+        out-of-fold predictions on the training data (``cv`` folds); a float: that value for every label.
+    none_rate
+        Share of unlabelled sentences the thresholds are tuned for (see
+        :func:`stance.thresholds.base_rate_weights`); 0 tunes on the data as it is.
+    threshold_min, threshold_max
+        Bounds of a learnt threshold.
+    cv, random_state
+        Folds and seed of the out-of-fold predictions.
+    n_jobs
+        Parallel per-label fits.
+    clause_max
+        Also score each clause of a compound sentence and keep, per label, the highest score.
+
+    Attributes
+    ----------
+    labels_, classes_, features_, thresholds_ (one per label), thresholds_from_ (``"dev"``,
+    ``"train-cv"`` or ``"fixed"``).
+    """
 
     def __init__(
         self,
         features: TextFeatures | None = None,
         classifier: Any = None,
         labels: Sequence[str] | None = None,
-        threshold: float = 0.5,
+        threshold: str | float = "dev",
+        none_rate: float = 0.0,
+        threshold_min: float = 0.05,
+        threshold_max: float = 0.95,
+        cv: int = 3,
+        random_state: int | None = None,
         n_jobs: int | None = None,
         clause_max: bool = False,
     ) -> None:
@@ -57,40 +99,67 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.classifier = classifier
         self.labels = labels
         self.threshold = threshold
+        self.none_rate = none_rate
+        self.threshold_min = threshold_min
+        self.threshold_max = threshold_max
+        self.cv = cv
+        self.random_state = random_state
         self.n_jobs = n_jobs
         self.clause_max = clause_max
 
-    def fit(self, X: Sequence[str], Y: np.ndarray) -> StanceClassifier:
+    # -----------------------------------------------------------------------------------------
+    def fit(self, X: Sequence[str], Y: Any, X_dev: Sequence[str] | None = None, Y_dev: Any = None) -> StanceClassifier:
+        """Fit features and classifiers on ``X, Y``, then learn ``thresholds_`` (see ``threshold``)."""
         from sklearn.linear_model import LogisticRegression
 
         X = list(X)
         Y = np.asarray(Y)
-        if Y.ndim != 2:
-            raise ValueError("Y must be a 2-d 0/1 matrix (n_samples, n_labels)")
+        self._check_params(X, Y, X_dev, Y_dev)
         self.features_ = clone(self.features if self.features is not None else TextFeatures())
         base = clone(self.classifier if self.classifier is not None else LogisticRegression(class_weight="balanced"))
         self.ovr_ = OneVsRestClassifier(base, n_jobs=self.n_jobs)
         self.ovr_.fit(self.features_.fit_transform(X), Y)
         self.labels_ = list(self.labels) if self.labels is not None else [str(j) for j in range(Y.shape[1])]
         self.classes_ = np.arange(Y.shape[1])
-        self.thresholds_ = np.full(Y.shape[1], float(self.threshold))
+        self._evidence_cache = None
+        if isinstance(self.threshold, Real):
+            self.thresholds_ = np.full(Y.shape[1], float(self.threshold))
+            self.thresholds_from_ = "fixed"
+            return self
+        if self.threshold == "dev" and X_dev is not None:
+            P, Y_held, self.thresholds_from_ = self.predict_proba(X_dev), np.asarray(Y_dev), "dev"
+        else:
+            from stance.folds import out_of_fold
+
+            fold_model = clone(self).set_params(threshold=0.5)  # its own thresholds are not used
+            P, Y_held, self.thresholds_from_ = out_of_fold(fold_model, X, Y, self.cv, self.random_state).P, Y, "train-cv"
+        self.thresholds_ = learn_thresholds(P, Y_held, self.none_rate, self.threshold_min, self.threshold_max)
         return self
 
-    def transform_features(self, X: Sequence[str]) -> Any:
-        return self.features_.transform(list(X))
+    def _check_params(self, X: list[str], Y: np.ndarray, X_dev: Any, Y_dev: Any) -> None:
+        if Y.ndim != 2:
+            raise ValueError("Y must be a 2-d 0/1 matrix (n_samples, n_labels)")
+        if len(X) != len(Y):
+            raise ValueError(f"X has {len(X)} texts but Y has {len(Y)} rows")
+        if self.labels is not None and len(self.labels) != Y.shape[1]:
+            raise ValueError(f"labels names {len(self.labels)} labels but Y has {Y.shape[1]} columns")
+        if (X_dev is None) != (Y_dev is None):
+            raise ValueError("give both X_dev and Y_dev, or neither")
+        if Y_dev is not None and np.asarray(Y_dev).shape[1:] != Y.shape[1:]:
+            raise ValueError("Y_dev must have the same columns as Y")
+        if isinstance(self.threshold, Real):
+            if not 0 < float(self.threshold) < 1:
+                raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        elif self.threshold not in THRESHOLD_MODES:
+            raise ValueError(f"threshold must be 'dev', 'cv' or a number, got {self.threshold!r}")
 
+    # -----------------------------------------------------------------------------------------
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """(n_samples, n_labels) probabilities, with clause pooling if ``clause_max``."""
+        check_is_fitted(self, "ovr_")
         X = list(X)
-        return self.proba_with_features(X, self.transform_features(X))
-
-    def proba_from_features(self, F: Any) -> np.ndarray:
-        """Sentence-level probabilities from a feature matrix (no clause pooling)."""
-        return np.asarray(self.ovr_.predict_proba(F), dtype=np.float64)
-
-    def proba_with_features(self, X: Sequence[str], F: Any) -> np.ndarray:
-        """Probabilities for texts whose features are already computed, with clause pooling if set."""
-        P = self.proba_from_features(F)
-        if getattr(self, "clause_max", False):
+        P = self._proba(self.features_.transform(X))
+        if self.clause_max:
             owners, clauses = [], []
             for i, text in enumerate(X):
                 parts = split_clauses(text)
@@ -98,68 +167,44 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
                     owners += [i] * len(parts)
                     clauses += parts
             if clauses:
-                Pc = self.proba_from_features(self.transform_features(clauses))
-                np.maximum.at(P, np.array(owners), Pc)
+                np.maximum.at(P, np.array(owners), self._proba(self.features_.transform(clauses)))
         return P
 
+    def _proba(self, F: Any) -> np.ndarray:
+        return np.asarray(self.ovr_.predict_proba(F), dtype=np.float64)
+
+    def decide(self, P: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """0/1 labels from probabilities: ``P >= thresholds_`` per label, or ``P >= threshold`` for a
+        what-if with one value for every label (the learnt thresholds are left as they are)."""
+        check_is_fitted(self, "thresholds_")
+        t = self.thresholds_ if threshold is None else np.full(len(self.thresholds_), float(threshold))
+        return (np.asarray(P) >= t).astype(np.uint8)
+
     def predict(self, X: Sequence[str]) -> np.ndarray:
-        return (self.predict_proba(X) >= self.thresholds_).astype(np.uint8)
+        return self.decide(self.predict_proba(X))
 
     def score(self, X: Sequence[str], Y: np.ndarray, sample_weight: Any = None) -> float:
         """Macro-F1 (the default metric for searches and cross-validation)."""
-        from sklearn.metrics import f1_score
+        from stance.metrics import f1_scores
 
-        return float(f1_score(Y, self.predict(X), average="macro", zero_division=0))
-
-    # -----------------------------------------------------------------------------------------
-    def tune_thresholds(
-        self, X: Sequence[str], Y: np.ndarray, none_rate: float = 0.0, lo: float = 0.05, hi: float = 0.95
-    ) -> StanceClassifier:
-        """Per-label thresholds maximising F1 on held-out data, with unlabelled rows re-weighted so
-        that they make up ``none_rate`` of the data (see :func:`base_rate_weights`)."""
-        P = self.predict_proba(X)
-        w = base_rate_weights(np.asarray(Y), none_rate)
-        self.thresholds_ = np.array([best_f1_threshold(P[:, j], np.asarray(Y)[:, j], w, lo, hi) for j in range(P.shape[1])])
-        return self
+        return f1_scores(np.asarray(Y, dtype=np.uint8), self.predict(X))[2]
 
     # -----------------------------------------------------------------------------------------
-    def coefficients(self) -> np.ndarray:
-        """(n_labels, n_features) linear weights, averaged over calibration folds where needed."""
-        rows = []
-        for est in self.ovr_.estimators_:
-            if hasattr(est, "coef_"):
-                rows.append(np.ravel(est.coef_))
-            elif hasattr(est, "calibrated_classifiers_"):
-                rows.append(np.mean([np.ravel(c.estimator.coef_) for c in est.calibrated_classifiers_], axis=0))
-            else:  # a constant predictor (label absent in training)
-                rows.append(np.zeros(self.features_.offsets_[-1]))
-        return np.vstack(rows)
-
-    def evidence(
-        self, texts: Sequence[str], F: Any = None, top_k: int = 5, only: np.ndarray | None = None
-    ) -> list[dict[str, list[list[Any]]]]:
+    def explain(self, X: Sequence[str], top_k: int = 5, only: np.ndarray | None = None) -> list[dict[str, list[list[Any]]]]:
         """For each text and label: the terms whose weight x value pushed the score up most, as
-        [term, contribution]. ``only`` (n_texts, n_labels) bool restricts which labels are explained.
+        ``[term, contribution]``, at most ``top_k``. ``only`` (n_texts, n_labels) 0/1 restricts which
+        labels are explained (a text's own decisions, say).
 
         Columns are mapped to terms through the fitted vocabularies once per model; hashed n-grams,
         which cannot be mapped back without the sentence, are found by re-analysing each sentence.
         The same string from two parts (word "this", stem "this") is added up.
         """
-        if F is None:
-            F = self.transform_features(texts)
-        cache = getattr(self, "_evidence_cache", None)
-        if cache is None:
-            names = self.features_.column_names()
-            shared = None
-            if names is not None:
-                seen: dict[str, int] = {}
-                for n in names:
-                    if n is not None:
-                        seen[n] = seen.get(n, 0) + 1
-                shared = np.array([n is not None and seen[n] > 1 for n in names], dtype=bool)
-            cache = self._evidence_cache = (self.coefficients(), names, shared)
-        W, names, shared = cache
-        F = F.tocsr()
+        check_is_fitted(self, "ovr_")
+        texts = list(X)
+        if not texts:
+            return []
+        F = self.features_.transform(texts).tocsr()
+        W, names, shared = self._evidence_tables()
         out = []
         for i, text in enumerate(texts):
             a, b = F.indptr[i], F.indptr[i + 1]
@@ -189,8 +234,34 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
             out.append(per_label)
         return out
 
+    def _evidence_tables(self) -> tuple[np.ndarray, list[str | None] | None, np.ndarray | None]:
+        """(weights, column terms, which columns share their term with another), once per model."""
+        if getattr(self, "_evidence_cache", None) is None:
+            names = self.features_.term_names()
+            shared = None
+            if names is not None:
+                seen: dict[str, int] = {}
+                for n in names:
+                    if n is not None:
+                        seen[n] = seen.get(n, 0) + 1
+                shared = np.array([n is not None and seen[n] > 1 for n in names], dtype=bool)
+            self._evidence_cache = (self._coefficients(), names, shared)
+        return self._evidence_cache
+
+    def _coefficients(self) -> np.ndarray:
+        """(n_labels, n_features) linear weights, averaged over calibration folds where needed."""
+        rows = []
+        for est in self.ovr_.estimators_:
+            if hasattr(est, "coef_"):
+                rows.append(np.ravel(est.coef_))
+            elif hasattr(est, "calibrated_classifiers_"):
+                rows.append(np.mean([np.ravel(c.estimator.coef_) for c in est.calibrated_classifiers_], axis=0))
+            else:  # a constant predictor (label absent in training)
+                rows.append(np.zeros(self.features_.n_features_out_))
+        return np.vstack(rows)
+
     def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
+        state = super().__getstate__()
         state.pop("_evidence_cache", None)
         return state
 
@@ -204,48 +275,19 @@ def split_clauses(text: str) -> list[str]:
     return parts if len(parts) > 1 else [text]
 
 
-def base_rate_weights(Y: np.ndarray, none_rate: float) -> np.ndarray:
-    """Sample weights that raise the share of rows with no label to ``none_rate``.
-
-    Dev splits are built with far more positives than real news carries; thresholds chosen there
-    flood real articles with false alarms. Up-weighting unlabelled rows simulates the realistic base
-    rate. Never down-weights (a dev split that is already realistic is left as it is).
-    """
-    none = Y.sum(axis=1) == 0
-    w = np.ones(len(Y))
-    n_none, n_pos = int(none.sum()), int((~none).sum())
-    if none_rate > 0 and n_none and n_pos:
-        factor = none_rate / (1 - none_rate) * n_pos / n_none
-        if factor > 1:
-            w[none] = factor
-    return w
-
-
-def best_f1_threshold(p: np.ndarray, y: np.ndarray, w: np.ndarray, lo: float = 0.05, hi: float = 0.95) -> float:
-    """The threshold maximising weighted F1; midway between neighbouring scores, clipped to [lo, hi]."""
-    if y.sum() == 0:
-        return hi
-    order = np.argsort(-p, kind="stable")
-    ps, ys, ws = p[order], y[order], w[order]
-    tp = np.cumsum(ws * ys)
-    fp = np.cumsum(ws * (1 - ys))
-    total_pos = float((ws * ys).sum())
-    f1 = 2 * tp / (tp + fp + total_pos)
-    # only cut between distinct scores
-    valid = np.r_[ps[1:] < ps[:-1], True]
-    f1 = np.where(valid, f1, -1)
-    k = int(np.argmax(f1))
-    nxt = ps[k + 1] if k + 1 < len(ps) else 0.0
-    thr = (ps[k] + nxt) / 2
-    return float(np.clip(thr, lo, hi))
-
-
 def build_model(cfg: Config, n_jobs: int | None = None) -> StanceClassifier:
+    """The estimator a config describes (unfitted)."""
+    t = cfg.thresholds
     return StanceClassifier(
         features=build_features(cfg.features),
         classifier=build_classifier(cfg.model, cfg.seed),
         labels=cfg.labels,
-        threshold=cfg.thresholds.fixed,
+        threshold=t.fixed if t.strategy == "fixed" else t.strategy,
+        none_rate=t.none_rate,
+        threshold_min=t.min,
+        threshold_max=t.max,
+        cv=3,
+        random_state=cfg.seed,
         n_jobs=n_jobs,
         clause_max=cfg.model.clause_max,
     )

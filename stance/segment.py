@@ -4,6 +4,8 @@ A rule-based segmenter: it is an order of magnitude faster than pysbd on news te
 ``benchmarks/``) and its rules target what news carries: titles and month abbreviations, initials,
 "U.S.", decimals, quotations ending in ``,"`` or ``?"`` followed by the attribution, multi-sentence
 quotes and paragraphs. Offsets always index the original text: ``text[start:end] == sentence``.
+Quotations and holders (:mod:`stance.attribution`, :mod:`stance.holders`) and page furniture
+(:mod:`stance.boilerplate`) are marked on the sentences afterwards.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+
+from stance.attribution import attribute_speakers, is_attribution_after_quote, mark_quotes
+from stance.boilerplate import mark_boilerplate
 
 # Abbreviations after which a period never ends a sentence when followed by a name or number.
 _TITLES = {
@@ -147,8 +152,10 @@ class Sentence:
     end: int
     paragraph: int
     quote: bool = False
-    speaker: str | None = None
+    speaker: str | None = None  # the holder's name, kept for the records and summaries that read it
     boilerplate: bool = False
+    holder: str | None = None  # who holds the sentence's stance, normalised within the article (stance.holders)
+    holder_source: str | None = None  # "quote", "reporting-verb" or "pronoun"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -214,7 +221,7 @@ def split_sentences(text: str) -> list[Sentence]:
             for m in _BOUNDARY.finditer(chunk):
                 if m.group(1) == "." and _is_abbreviation(chunk, m.start(1), m.end()):
                     continue
-                if m.group(1)[-1] in "?!" and _is_attribution_after_quote(m.group(2), chunk, m.end()):
+                if m.group(1)[-1] in "?!" and is_attribution_after_quote(m.group(2), chunk, m.end()):
                     continue  # '"Is it over?" Smith asked.' is one sentence
                 _append(sentences, text, l_start + cut, l_start + m.end(2), para_index)
                 cut = m.end()
@@ -233,281 +240,3 @@ def _append(out: list[Sentence], text: str, start: int, end: int, paragraph: int
         end -= 1
     if end > start:
         out.append(Sentence(text[start:end], start, end, paragraph))
-
-
-# ---------------------------------------------------------------------------------------------
-# Quotations and speakers
-
-_OPEN, _CLOSE = "“«", "”»"
-_QUOTE_MARK = re.compile(f'["{_OPEN}{_CLOSE}]')
-
-
-def mark_quotes(text: str, sentences: list[Sentence]) -> None:
-    """``quote`` is true for a sentence any part of which lies inside double quotation marks.
-
-    Straight quotes toggle; curly quotes open and close. Quote state resets at each paragraph,
-    except that news style reopens a quote continuing into the next paragraph with a new mark.
-    """
-    by_para: dict[int, list[Sentence]] = {}
-    for s in sentences:
-        by_para.setdefault(s.paragraph, []).append(s)
-    for group in by_para.values():
-        inside = False
-        for s in group:
-            # Only quotation marks change the state: count each mark, plus the runs between marks
-            # that lie inside a quotation (a character loop in Python was a third of segmenting).
-            quoted_chars = 0
-            starts_inside = inside
-            pos = 0
-            for m in _QUOTE_MARK.finditer(s.text):
-                if inside:
-                    quoted_chars += m.start() - pos
-                ch = m.group()
-                inside = (not inside) if ch == '"' else ch in _OPEN
-                quoted_chars += 1
-                pos = m.end()
-            if inside:
-                quoted_chars += len(s.text) - pos
-            # a scare-quoted phrase does not make a quotation: most of the sentence must be quoted
-            # a quotation still open at the sentence's end continues into the next sentence: not a scare quote
-            s.quote = quoted_chars >= 0.5 * len(s.text) or starts_inside or inside or (s.text[:1] in '"“«' and quoted_chars > 1)
-
-
-_SPEECH_VERBS = (
-    r"said|says|say|added|adds|continued|insisted|insists|told|tells|warned|warns|declared|declares|stated|"
-    r"argued|argues|claimed|claims|asked|asks|replied|wrote|writes|explained|noted|stressed|vowed|threatened|"
-    r"denied|accused|blamed|charged|complained|alleged|countered|responded|tweeted|posted|announced|suggested"
-)
-_NAME = r"(?:[A-Z][\w’'-]+(?:\s+(?:de|van|von|al|bin|da|del|la|le)?\s*[A-Z][\w’'-]+){0,3})"
-_PRONOUN = r"(?:he|she|He|She)"
-_ATTRIB_PATTERNS = [
-    re.compile(rf"[,?!]?[\"”’]\s+(?P<who>{_NAME}|{_PRONOUN})\s+(?:{_SPEECH_VERBS})\b"),  # "...," he said
-    re.compile(rf"[,?!]?[\"”’]\s+(?:{_SPEECH_VERBS})\s+(?P<who>{_NAME})"),  # "...," said Smith
-    re.compile(rf"(?P<who>{_NAME}|{_PRONOUN})(?:,[^,]{{1,60}},)?\s+(?:{_SPEECH_VERBS})\s*:"),  # Smith said:
-    re.compile(rf"(?P<who>{_NAME}|{_PRONOUN})\s+(?:also\s+|then\s+|later\s+)?(?:{_SPEECH_VERBS})\b"),  # Smith said that
-    re.compile(rf"\baccording to (?P<who>{_NAME})"),
-]
-_ATTRIB_AFTER = re.compile(rf"(?P<who>{_NAME})\s+(?:{_SPEECH_VERBS})\b")
-# Every attribution pattern but "according to" needs a whole speech verb: sentences without one
-# (most of them) skip the five pattern scans.
-_ANY_SPEECH_VERB = re.compile(rf"\b(?:{_SPEECH_VERBS})\b")
-
-
-def _is_attribution_after_quote(closing: str, chunk: str, pos: int) -> bool:
-    """After a quotation closed by ``?"`` or ``!"``, does a named attribution ("Smith asked") follow?"""
-    if not any(ch in "\"”»'’" for ch in closing):
-        return False
-    m = _ATTRIB_AFTER.match(chunk, pos)
-    return bool(m) and m.group("who").split()[0] not in _NOT_NAMES
-
-
-_NOT_NAMES = {
-    "The",
-    "A",
-    "An",
-    "In",
-    "On",
-    "At",
-    "But",
-    "And",
-    "It",
-    "This",
-    "That",
-    "These",
-    "Those",
-    "They",
-    "We",
-    "I",
-    "You",
-    "There",
-    "Since",
-    "While",
-    "When",
-    "After",
-    "Before",
-    "If",
-    "Officials",
-    "Police",
-    "Here",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "Earlier",
-    "Later",
-    "Yesterday",
-    "Today",
-    "Also",
-    "Then",
-    "Meanwhile",
-    "However",
-}
-_FULL_NAME = re.compile(r"\b(?:[A-Z][a-z’'-]+\s+){1,2}([A-Z][a-z’'-]{2,})\b")
-_PERSON_TITLE = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Dr|President|Prime Minister|Minister|Senator|Governor|Judge|Chancellor|King|Queen|General|Coach)\.?\s+(?:[A-Z][\w’'-]+\s+)?([A-Z][\w’'-]+)"
-)
-
-
-def _clean_name(who: str) -> str | None:
-    words = who.split()
-    while words and words[0] in _NOT_NAMES:
-        words = words[1:]
-    if not words or any(w in _NOT_NAMES for w in words):
-        return None
-    return " ".join(words)
-
-
-def _find_speaker(text: str) -> str | None:
-    if _ANY_SPEECH_VERB.search(text):
-        # the first two patterns need a closing quotation mark, the third a colon
-        closing = '"' in text or "”" in text or "’" in text
-        patterns = [rx for k, rx in enumerate(_ATTRIB_PATTERNS) if not ((k < 2 and not closing) or (k == 2 and ":" not in text))]
-    elif "according to " in text:
-        patterns = _ATTRIB_PATTERNS[-1:]
-    else:
-        return None
-    for rx in patterns:
-        for m in rx.finditer(text):
-            who = m.group("who")
-            if who in ("he", "she", "He", "She"):
-                return who.lower()
-            name = _clean_name(who)
-            if name:
-                return name
-    return None
-
-
-def attribute_speakers(sentences: list[Sentence]) -> None:
-    """Fill ``speaker`` from attributions; "he said" resolves to the last named speaker who is a
-    person (a name seen with a first name or a title, so "Minsk said" does not capture a later "he"),
-    and an unattributed quoted sentence inherits the speaker of the quote beside it in its paragraph."""
-    persons: set[str] | None = None  # found on first need: most speakers have a full name
-    last_person: str | None = None
-    known: list[str] = []
-    for s in sentences:
-        name = _find_speaker(s.text)
-        if name is None:
-            continue
-        if name in ("he", "she"):
-            s.speaker = last_person
-            continue
-        # "Lukashenko" after "Alexander Lukashenko" is the same person: keep the first full form.
-        for k in known:
-            if k.endswith(" " + name) or k == name:
-                name = k
-                break
-        else:
-            known.append(name)
-        s.speaker = name
-        if " " not in name and persons is None:
-            full = " ".join(x.text for x in sentences)
-            persons = {m.group(1) for m in _FULL_NAME.finditer(full)} | {m.group(1) for m in _PERSON_TITLE.finditer(full)}
-        if " " in name or name in (persons or ()):
-            last_person = name
-    # quoted sentences without their own attribution
-    for i, s in enumerate(sentences):
-        if s.speaker is None and s.quote:
-            for j in (i - 1, i + 1, i - 2, i + 2):
-                if 0 <= j < len(sentences) and sentences[j].paragraph == s.paragraph and sentences[j].speaker:
-                    s.speaker = sentences[j].speaker
-                    break
-
-
-# ---------------------------------------------------------------------------------------------
-# Boilerplate
-
-_FOOTER = re.compile(
-    r"\b(?:sign[ -]?up|subscribe|subscription|newsletter|daily email|unsubscribe|follow us|all rights reserved|"
-    r"cookies?|click here|read more|advertisement|privacy policy|terms of (?:use|service)|share this|"
-    r"copyright|©|download (?:our|the) app|related:|top news outlets)\b",
-    re.IGNORECASE,
-)
-_CREDIT = re.compile(
-    r"(?:\((?:[^()]{0,60}/[^()]{0,60}|photo[^()]*|[^()]*(?:getty|reuters|afp|associated press|ap photo|bloomberg|pool)[^()]*)\)\s*$)"
-    r"|^(?:photo|photograph|image|picture|file photo|credit)\s*[:|/]"
-    r"|\b(?:photo|image) (?:by|credit|courtesy)\b",
-    re.IGNORECASE,
-)
-
-
-# Lower-case words without which (in ASCII text) _FOOTER or _CREDIT cannot match: a substring test
-# is far cheaper than the case-insensitive scans, which then run only where one of them occurs.
-# (Non-ASCII text always gets the full scan: case-insensitive matching knows letters such as "ſ".)
-_FOOTER_WORDS = (
-    "sign",
-    "subscri",
-    "newsletter",
-    "daily email",
-    "follow us",
-    "all rights reserved",
-    "cookie",
-    "click here",
-    "read more",
-    "advertisement",
-    "privacy policy",
-    "terms of",
-    "share this",
-    "copyright",
-    "download",
-    "related:",
-    "top news outlets",
-)
-_CREDIT_WORDS = (")", "photo", "image", "picture", "credit")
-
-
-def _may_match(text: str, words: tuple[str, ...]) -> bool:
-    if not text.isascii():
-        return True
-    low = text.lower()
-    return any(w in low for w in words)
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"\W+", " ", s.lower()).strip()
-
-
-def mark_boilerplate(sentences: list[Sentence]) -> None:
-    """Repeated paragraphs, photo credits/captions and newsletter or sign-up furniture."""
-    paras: dict[int, list[Sentence]] = {}
-    for s in sentences:
-        paras.setdefault(s.paragraph, []).append(s)
-    texts = {p: _norm(" ".join(x.text for x in group)) for p, group in paras.items()}
-    flagged: set[int] = set()
-    items = list(texts.items())
-    for a, ta in items:
-        if len(ta) < 20:
-            continue
-        for b, tb in items:
-            if a != b and len(tb) >= len(ta) and tb.startswith(ta):
-                flagged.update((a, b))  # a paragraph printed again (e.g. a caption and its credited copy)
-    for p, group in paras.items():
-        joined = " ".join(x.text for x in group)
-        short = len(joined) < 400
-        if (_may_match(joined, _CREDIT_WORDS) and _CREDIT.search(joined)) or (
-            short and _may_match(joined, _FOOTER_WORDS) and _FOOTER.search(joined)
-        ):
-            flagged.add(p)
-    # A short line without end punctuation right after a footer is part of it ("Sign Up Now").
-    order = sorted(paras)
-    for k, p in enumerate(order[1:], start=1):
-        joined = " ".join(x.text for x in paras[p])
-        if order[k - 1] in flagged and len(joined) < 40 and joined[-1:] not in '.!?"”':
-            flagged.add(p)
-    for p in flagged:
-        for s in paras[p]:
-            s.boilerplate = True

@@ -1,15 +1,14 @@
-"""Training: config -> data -> fitted model with dev-tuned thresholds -> model directory."""
+"""Training: config -> data -> fitted model (thresholds learnt in ``fit``) -> model directory."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from stance.config import Config
-from stance.data import LabelledData, load_data
+from stance.data import LabelledData, load_split
 from stance.errors import StanceError
 from stance.model import StanceClassifier, build_model
 
@@ -64,7 +63,7 @@ def check_output(out: Path, force: bool, fmt: str) -> None:
         try:
             import skops.io  # noqa: F401
         except ImportError:
-            raise StanceError("the skops format needs the optional extra: pip install 'stance[skops]'") from None
+            raise StanceError("the skops format needs skops: pip install 'stance[skops]'") from None
     if out.exists() and not out.is_dir():
         raise StanceError("exists and is not a directory", path=out)
     if (out / MANIFEST).exists() and not force:
@@ -72,37 +71,27 @@ def check_output(out: Path, force: bool, fmt: str) -> None:
 
 
 def fit_model(cfg: Config, train: LabelledData, dev: LabelledData | None, n_jobs: int | None = None) -> tuple[StanceClassifier, str]:
-    """Fit on train; tune per-label thresholds on dev (or on cross-validated train predictions).
+    """The config's estimator fitted on train, its thresholds learnt on dev (or on out-of-fold
+    predictions on train; see :class:`~stance.model.StanceClassifier`).
 
-    Returns the model and a note saying where its thresholds came from. Test data never enters.
+    Returns the model and where its thresholds came from (``dev``, ``train-cv``, ``fixed``). Test
+    data never enters.
     """
     check_trainable(train, min_positives(cfg))
-    t = cfg.thresholds
-    if t.strategy != "fixed" and dev is not None:
+    if cfg.thresholds.strategy == "dev" and dev is not None:
         check_tunable(dev)
-    model = _fit(cfg, train.texts, train.Y, n_jobs, train.source)
-    if t.strategy == "fixed":
-        return model, "fixed"
-    if dev is not None:
-        model.tune_thresholds(dev.texts, dev.Y, none_rate=t.none_rate, lo=t.min, hi=t.max)
-        return model, "dev"
-    # No dev split: out-of-fold predictions on train stand in for held-out data.
-    from stance.data import stratified_kfold
-    from stance.model import base_rate_weights, best_f1_threshold
-
-    P = np.zeros(train.Y.shape)
-    for tr, te in stratified_kfold(train.Y, 3, cfg.seed):
-        fold = _fit(cfg, [train.texts[i] for i in tr], train.Y[tr], n_jobs, train.source)
-        P[te] = fold.predict_proba([train.texts[i] for i in te])
-    w = base_rate_weights(train.Y, t.none_rate)
-    model.thresholds_ = np.array([best_f1_threshold(P[:, j], train.Y[:, j], w, t.min, t.max) for j in range(P.shape[1])])
-    return model, "train-cv"
+    model = build_model(cfg, n_jobs=n_jobs)
+    held_out = (dev.texts, dev.Y) if dev is not None and cfg.thresholds.strategy == "dev" else (None, None)
+    with feature_errors(train.source):
+        model.fit(train.texts, train.Y, *held_out)
+    return model, model.thresholds_from_
 
 
-def _fit(cfg: Config, texts: list[str], Y: np.ndarray, n_jobs: int | None, source: str) -> StanceClassifier:
-    """Fit, turning the vectorisers' complaints about the feature settings into one-line errors."""
+@contextlib.contextmanager
+def feature_errors(source: str) -> Iterator[None]:
+    """Turn the vectorisers' complaints about the feature settings into one-line errors."""
     try:
-        return build_model(cfg, n_jobs=n_jobs).fit(texts, Y)
+        yield
     except ValueError as exc:
         msg = str(exc)
         if "no terms remain" in msg or "empty vocabulary" in msg or "max_df corresponds to" in msg:
@@ -118,32 +107,44 @@ def train(
     cfg: Config,
     out: str | Path,
     force: bool = False,
-    fmt: str = "joblib",
+    fmt: str = "skops",
     n_jobs: int | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train from a config and write the model directory; returns the manifest."""
+    import warnings
+
     from stance.artifact import save_model
-    from stance.evaluate import compute_metrics
+    from stance.metrics import SmallSampleWarning, compute_metrics, small_sample_note
+    from stance.prevalence import measure_error_rates
 
     step = on_step or (lambda _msg: None)
     out = Path(out)
     check_output(out, force, fmt)  # fail before minutes of training, not after
     step(f"loading training data {cfg.data.train}")
-    train_data = load_data(cfg.data.train, cfg.labels, cfg.data)
+    train_data = load_split(cfg, "train")
     dev = None
     if cfg.data.dev:
         step(f"loading dev data {cfg.data.dev}")
-        dev = load_data(cfg.data.dev, cfg.labels, cfg.data)
+        dev = load_split(cfg, "dev")
     step(f"fitting {cfg.model.kind} on {len(train_data)} sentences")
     model, source = fit_model(cfg, train_data, dev, n_jobs=n_jobs)
-    dev_metrics = None
+    dev_metrics = error_rates = None
     if dev is not None:
         step("measuring on dev")
-        dev_metrics = compute_metrics(dev.Y, model.predict_proba(dev.texts), model.thresholds_, cfg.labels, n_boot=0)
+        P = model.predict_proba(dev.texts)
+        decided = model.decide(P)
+        dev_metrics = compute_metrics(dev.Y, P, decided, cfg.labels, model.thresholds_, n_boot=0)
+        note = small_sample_note(dev.Y, decided, cfg.labels)
+        if note:
+            warnings.warn(f"dev split {dev.source}: {note}", SmallSampleWarning, stacklevel=2)
+        # what `stance score --group-by` corrects prevalence with (stance calibrate can replace them)
+        where = {"split": "dev", "path": cfg.data.dev, "sha256": dev.sha256, "thresholds_tuned_here": source == "dev"}
+        error_rates = measure_error_rates(dev.Y, P, model.thresholds_, cfg.labels, source=where).to_dict()
     step(f"writing {out}")
     manifest = {
         "labels": cfg.labels,
+        # a record of what the model decides with; never read back into the model
         "thresholds": {lab: round(float(t), 6) for lab, t in zip(cfg.labels, model.thresholds_)},
         "thresholds_from": source,
         "config": cfg.to_dict(),
@@ -152,6 +153,7 @@ def train(
             **({"dev": {"path": cfg.data.dev, "sha256": dev.sha256, "n": len(dev)}} if dev is not None else {}),
         },
         "dev_metrics": dev_metrics,
+        **({"error_rates": error_rates} if error_rates is not None else {}),
     }
     if cfg.features.kind in ("embeddings", "tfidf+embeddings"):
         from stance.embeddings import embedding_info

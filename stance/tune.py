@@ -1,62 +1,93 @@
 """Cross-validation and hyperparameter search over configs.
 
 Both work on configs rather than estimator parameters, so what they report or save is a config a
-user can train from. Test data never enters: ``cv`` uses train+dev, ``tune`` scores candidates by
-cross-validation on train and measures only the winner on dev.
+user can train from; the folds themselves are scikit-learn's ``cross_validate`` on the config's
+estimator, which learns its thresholds inside ``fit``. Test data never enters: ``cv`` uses
+train+dev, ``tune`` scores candidates by cross-validation on train and measures only the winner on dev.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from stance.config import Config, apply_overrides, config_from_dict
-from stance.data import LabelledData, concat, load_data, stratified_kfold
+from stance.data import LabelledData, concat, load_split
 from stance.errors import StanceError
-from stance.evaluate import compute_metrics
+from stance.folds import stratified_kfold
+from stance.metrics import compute_metrics
+from stance.model import build_model
 
 
-def _fold_scores(cfg: Config, data: LabelledData, folds: int) -> list[dict[str, Any]]:
-    from stance.train import fit_model
+def _scorer(labels: list[str]) -> Any:
+    """A scikit-learn scorer returning every fold metric this module reports (a dict, as
+    ``cross_validate`` accepts): macro/micro F1 and per-label P/R/F1 of the model's own decisions."""
 
-    out = []
-    for tr, te in stratified_kfold(data.Y, folds, cfg.seed):
-        model, _ = fit_model(cfg, data.subset(tr), None)
-        test = data.subset(te)
-        out.append(compute_metrics(test.Y, model.predict_proba(test.texts), model.thresholds_, cfg.labels, n_boot=0))
-    return out
+    def score(estimator: Any, X: list[str], Y: np.ndarray) -> dict[str, float]:
+        P = estimator.predict_proba(X)
+        m = compute_metrics(Y, P, estimator.decide(P), labels, n_boot=0)
+        out = {"macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"]}
+        for lab in labels:
+            out.update({f"{lab}__{k}": m["per_label"][lab][k] for k in ("precision", "recall", "f1")})
+        return out
+
+    return score
 
 
-def cross_validate(cfg: Config, folds: int = 5, on_fold: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Multi-label stratified k-fold on train+dev; mean and standard deviation per metric.
+def _cross_validate(cfg: Config, data: LabelledData, folds: int) -> dict[str, np.ndarray]:
+    """scikit-learn's ``cross_validate`` of the config's estimator over multi-label stratified folds:
+    each fold fits a clone, thresholds included, so nothing is tuned by hand here."""
+    from sklearn.model_selection import cross_validate as sk_cross_validate
+
+    from stance.train import check_trainable, feature_errors, min_positives
+
+    splits = stratified_kfold(data.Y, folds, cfg.seed)
+    for tr, _ in splits:
+        check_trainable(data.subset(tr), min_positives(cfg))
+    with feature_errors(data.source):
+        res = sk_cross_validate(build_model(cfg), data.texts, data.Y, cv=splits, scoring=_scorer(cfg.labels), error_score="raise")
+    return {k[len("test_") :]: v for k, v in res.items() if k.startswith("test_")}
+
+
+def cross_validate(
+    cfg: Config, folds: int = 5, on_fold: Callable[[int], None] | None = None, out: str | Path | None = None
+) -> dict[str, Any]:
+    """Multi-label stratified k-fold on train+dev; mean and standard deviation per metric (written
+    as JSON to ``out`` if given).
 
     In each fold, thresholds are tuned on out-of-fold predictions within that fold's training part.
     """
-    parts = [load_data(cfg.data.train, cfg.labels, cfg.data)]
+    parts = [load_split(cfg, "train")]
     if cfg.data.dev:
-        parts.append(load_data(cfg.data.dev, cfg.labels, cfg.data))
+        parts.append(load_split(cfg, "dev"))
     data = concat(parts)
     if len(data) < folds * 2:
         raise StanceError(f"{len(data)} records are too few for {folds} folds", path=data.source)
-    scores = _fold_scores(cfg, data, folds)
+    scores = _cross_validate(cfg, data, folds)
     if on_fold:
         on_fold(folds)
 
-    def agg(values: list[float]) -> dict[str, float]:
+    def agg(values: np.ndarray) -> dict[str, float]:
         return {"mean": round(float(np.mean(values)), 4), "std": round(float(np.std(values, ddof=1)), 4)}
 
-    return {
+    result = {
         "folds": folds,
         "n": len(data),
         "data": data.source,
-        "macro_f1": agg([s["macro_f1"] for s in scores]),
-        "micro_f1": agg([s["micro_f1"] for s in scores]),
-        "per_label": {lab: {m: agg([s["per_label"][lab][m] for s in scores]) for m in ("precision", "recall", "f1")} for lab in cfg.labels},
-        "per_fold": [{"macro_f1": s["macro_f1"], "micro_f1": s["micro_f1"]} for s in scores],
+        "macro_f1": agg(scores["macro_f1"]),
+        "micro_f1": agg(scores["micro_f1"]),
+        "per_label": {lab: {m: agg(scores[f"{lab}__{m}"]) for m in ("precision", "recall", "f1")} for lab in cfg.labels},
+        "per_fold": [{"macro_f1": float(a), "micro_f1": float(b)} for a, b in zip(scores["macro_f1"], scores["micro_f1"])],
     }
+    if out:
+        from stance.fileio import write_json
+
+        write_json(out, result)
+    return result
 
 
 _DISTS = ("uniform", "loguniform", "randint")
@@ -117,20 +148,27 @@ def _with(cfg: Config, params: dict[str, Any]) -> Config:
         raise StanceError(f"[tune.grid]: {exc}") from None
 
 
-def tune(cfg: Config, n_jobs: int = 1, on_candidate: Callable[[dict[str, Any], float], None] | None = None) -> dict[str, Any]:
-    """Grid search: each candidate config scored by k-fold macro-F1 on train (in parallel with
-    joblib); the best is refitted on train, thresholds tuned on dev, and measured on dev."""
+def tune(
+    cfg: Config,
+    n_jobs: int = 1,
+    on_candidate: Callable[[dict[str, Any], float], None] | None = None,
+    out: str | Path | None = None,
+) -> dict[str, Any]:
+    """Grid or random search: each candidate config scored by k-fold ``tune.metric`` on train with
+    scikit-learn's ``cross_validate`` (candidates in parallel with joblib); the best is refitted on
+    train, its thresholds learnt on dev, and measured on dev. With ``out``, writes ``out/best.toml``
+    (data paths relative to it, as in any config) and ``out/report.json``."""
     from joblib import Parallel, delayed
 
     from stance.train import fit_model
 
     candidates = grid_candidates(cfg.tune.grid, cfg.tune.n_iter, cfg.seed)
     configs = [_with(cfg, p) for p in candidates]
-    train = load_data(cfg.data.train, cfg.labels, cfg.data)
+    train = load_split(cfg, "train")
     metric = cfg.tune.metric
 
     def run(c: Config) -> float:
-        return float(np.mean([s[metric] for s in _fold_scores(c, train, cfg.tune.folds)]))
+        return float(np.mean(_cross_validate(c, train, cfg.tune.folds)[metric]))
 
     results = []
     for params, score in zip(candidates, Parallel(n_jobs=n_jobs, return_as="generator")(delayed(run)(c) for c in configs)):
@@ -141,10 +179,25 @@ def tune(cfg: Config, n_jobs: int = 1, on_candidate: Callable[[dict[str, Any], f
     best_cfg = configs[best_i]
     dev_metrics = None
     if best_cfg.data.dev:
-        dev = load_data(best_cfg.data.dev, cfg.labels, cfg.data)
+        dev = load_split(best_cfg, "dev")
         model, _ = fit_model(best_cfg, train, dev)
-        dev_metrics = compute_metrics(dev.Y, model.predict_proba(dev.texts), model.thresholds_, cfg.labels, n_boot=0)
-    return {"metric": metric, "candidates": results, "best": results[best_i], "best_config": best_cfg.to_dict(), "dev_metrics": dev_metrics}
+        P = model.predict_proba(dev.texts)
+        dev_metrics = compute_metrics(dev.Y, P, model.decide(P), cfg.labels, model.thresholds_, n_boot=0)
+    result = {
+        "metric": metric,
+        "candidates": results,
+        "best": results[best_i],
+        "best_config": best_cfg.to_dict(),
+        "dev_metrics": dev_metrics,
+    }
+    if out:
+        from stance.config import relative_data_paths
+        from stance.fileio import write_json, write_text
+
+        out = Path(out)
+        write_text(out / "best.toml", to_toml(relative_data_paths(result["best_config"], out)))
+        write_json(out / "report.json", result)
+    return result
 
 
 def to_toml(d: dict[str, Any]) -> str:

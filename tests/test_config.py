@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from stance.config import Config, DataConfig, apply_overrides, config_from_dict, load_config, parse_override
+from stance.config import Config, DataConfig, apply_overrides, config_from_dict, load_config, parse_override, relative_data_paths
 from stance.errors import StanceError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +43,14 @@ def test_shipped_configs_load(path: Path) -> None:
     assert isinstance(cfg, Config)
     assert cfg.labels == ["blame", "threat", "denial"]
     assert cfg.seed == 13
-    assert cfg.data.train == "seeds/corpus/train.jsonl"
+    # data paths are relative to the config file, so they resolve whatever the working directory;
+    # every shipped recipe trains on written and real text and tunes thresholds on real text
+    assert [Path(p).resolve() for p in cfg.data.train] == [
+        ROOT / "seeds" / "corpus" / "train.jsonl",
+        ROOT / "seeds" / "real" / "train.jsonl",
+    ]
+    assert Path(cfg.data.dev).resolve() == ROOT / "seeds" / "real" / "dev.jsonl"
+    assert Path(cfg.data.test).resolve() == ROOT / "seeds" / "real" / "test.jsonl"
     assert isinstance(cfg.model.C, float)
 
 
@@ -53,7 +61,8 @@ def test_default_config_values() -> None:
     assert cfg.features.constructions is False
     assert cfg.tune.grid == {"model.C": [4.0, 8.0, 16.0, 32.0]}
     assert cfg.thresholds.strategy == "dev" and cfg.thresholds.none_rate == 0.0
-    assert cfg.data.dev == "seeds/corpus/dev.jsonl"
+    assert Path(cfg.data.dev).resolve() == ROOT / "seeds" / "real" / "dev.jsonl"
+    assert cfg.features.stem_ngrams == [1, 2]
 
 
 def test_other_configs_values() -> None:
@@ -177,7 +186,7 @@ def test_overrides(tmp_path: Path) -> None:
     assert cfg.data.train == "x.jsonl"
     assert cfg.features.word_ngrams == [1, 3]
     # the rest of the file is kept
-    assert cfg.model.kind == "logreg" and cfg.data.dev == "seeds/corpus/dev.jsonl"
+    assert cfg.model.kind == "logreg" and Path(cfg.data.dev).resolve() == ROOT / "seeds" / "real" / "dev.jsonl"
 
 
 def test_overrides_on_empty_file_create_sections(tmp_path: Path) -> None:
@@ -268,3 +277,50 @@ def test_config_is_frozen() -> None:
     cfg = Config()
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.seed = 3  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------------
+# Data paths: relative to the config file; on the command line, to the working directory
+
+
+def test_data_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.jsonl").write_text("{}\n")
+    (tmp_path / "configs").mkdir()
+    cfg_path = toml(
+        tmp_path / "configs",
+        '[data]\ntrain = ["../data/a.jsonl", "../data/b.jsonl"]\ndev = "user/dataset:dev"\ntest = "/abs/test.jsonl"\n',
+    )
+    cfg = load_config(cfg_path)
+    assert [Path(p).resolve() for p in cfg.data.train] == [tmp_path / "data" / "a.jsonl", tmp_path / "data" / "b.jsonl"]
+    assert cfg.data.dev == "user/dataset:dev"  # a hub id stays a hub id
+    assert cfg.data.test == "/abs/test.jsonl"
+    # the same config named by a relative path gives the same files
+    relative = Path(os.path.relpath(cfg_path))
+    assert [Path(p).resolve() for p in load_config(relative).data.train] == [Path(p).resolve() for p in cfg.data.train]
+    # a path given with --set is the user's, relative to where the command runs
+    assert load_config(cfg_path, ["data.dev=here.jsonl"]).data.dev == "here.jsonl"
+
+
+def test_missing_data_file_says_where_it_looked(tmp_path: Path) -> None:
+    from stance.data import load_split
+
+    cfg = load_config(toml(tmp_path, '[data]\ntrain = "nope.jsonl"\n'))
+    with pytest.raises(StanceError, match=r"nope.jsonl: file not found \(named by config key 'data.train'\)") as info:
+        load_split(cfg, "train")
+    assert str(tmp_path / "nope.jsonl") in str(info.value)
+    cfg = load_config(toml(tmp_path, ""), ["data.train=nowhere/nope.jsonl"])
+    with pytest.raises(StanceError, match="looked for .*nowhere/nope.jsonl; named by config key 'data.train'"):
+        load_split(cfg, "train")
+
+
+def test_relative_data_paths_for_a_config_written_elsewhere(tmp_path: Path) -> None:
+    cfg = load_config(ROOT / "configs" / "default.toml")
+    out = tmp_path / "tuned"
+    raw = relative_data_paths(cfg.to_dict(), out)
+    assert (out / raw["data"]["dev"]).resolve() == ROOT / "seeds" / "real" / "dev.jsonl"
+    out.mkdir()
+    from stance.tune import to_toml
+
+    (out / "best.toml").write_text(to_toml(raw))
+    assert Path(load_config(out / "best.toml").data.dev).resolve() == ROOT / "seeds" / "real" / "dev.jsonl"

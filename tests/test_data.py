@@ -21,10 +21,10 @@ from stance.data import (
     lists_to_indicator,
     load_data,
     save_jsonl,
-    stratified_kfold,
 )
 from stance.errors import StanceError
 from stance.fileio import DecodeWarning, sha256_path
+from tests.conftest import TEXT_ROWS, encodings
 
 LABELS = ["blame", "threat", "denial"]
 
@@ -203,7 +203,7 @@ def test_unlabelled_when_labels_not_required(tmp_path: Path) -> None:
     data = load_data(p, LABELS, require_labels=False)
     assert data.Y.shape == (2, 3) and not data.Y.any()
     e = error(p)
-    assert "no 'labels' column" in str(e) and str(p) in str(e)
+    assert "no labels column 'labels'" in str(e) and str(p) in str(e)
 
 
 def test_missing_labels_field_on_a_later_row(tmp_path: Path) -> None:
@@ -330,14 +330,14 @@ def test_bad_label_values(tmp_path: Path, labels: object, fragment: str) -> None
 def test_missing_text_column_jsonl(tmp_path: Path) -> None:
     p = write_jsonl(tmp_path / "t.jsonl", [{"txt": "A.", "labels": []}])
     e = error(p)
-    assert str(e) == f"{p}:1: missing text field 'text' (did you mean \"txt\"?)"
+    assert str(e).startswith(f"{p}:1: no text column 'text' (did you mean \"txt\"?); the file's columns are txt, labels")
 
 
 def test_missing_text_column_csv(tmp_path: Path) -> None:
     p = tmp_path / "t.csv"
     p.write_text("sentence,labels\nA.,blame\n", encoding="utf-8")
     e = error(p)
-    assert str(e).startswith(f"{p}:2: missing text field 'text'")
+    assert str(e).startswith(f"{p}: no text column 'text'; the file's columns are sentence, labels")
 
 
 @pytest.mark.parametrize("value", [5, None, "", "   ", ["A."], {"a": 1}, True])
@@ -390,33 +390,6 @@ def test_save_jsonl_round_trip(tmp_path: Path) -> None:
     assert lines == [{"text": "A “quote”.", "labels": ["blame", "threat"], "source": "x"}, {"text": "B.", "labels": []}]
     again = load_data(out, LABELS)
     assert again.texts == data.texts and again.Y.tolist() == data.Y.tolist()
-
-
-@pytest.mark.parametrize("folds", [2, 3, 5])
-def test_stratified_kfold_covers_every_row_once(folds: int) -> None:
-    Y = _data(47).Y
-    splits = stratified_kfold(Y, folds, seed=1)
-    assert len(splits) == folds
-    tests = np.concatenate([test for _, test in splits])
-    assert sorted(tests.tolist()) == list(range(47))
-    for train, test in splits:
-        assert not set(train) & set(test)
-        assert sorted(np.concatenate([train, test]).tolist()) == list(range(47))
-
-
-def test_stratified_kfold_is_seeded_and_handles_unlabelled_rows() -> None:
-    Y = np.zeros((20, 3), dtype=np.uint8)
-    Y[:6, 0] = 1
-    a = stratified_kfold(Y, 3, seed=5)
-    b = stratified_kfold(Y, 3, seed=5)
-    assert all((x[1] == y[1]).all() for x, y in zip(a, b))
-    for _, test in a:
-        assert 1 <= Y[test, 0].sum() <= 3  # the 6 positives spread over the 3 folds
-
-
-def test_stratified_kfold_needs_two_folds() -> None:
-    with pytest.raises(StanceError, match="at least 2"):
-        stratified_kfold(np.zeros((4, 3)), 1, seed=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,3 +454,91 @@ def test_arbitrary_bytes_as_csv(scratch: Path, data: bytes) -> None:
     p = scratch / "bytes.csv"
     p.write_bytes(data)
     _load_only_stance_errors(p)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".tsv"])
+def test_data_file_encodings_load_identically(tmp_path: Path, suffix: str) -> None:
+    if suffix == ".jsonl":
+        text = "".join(json.dumps({"text": t, "labels": labs}, ensure_ascii=False) + "\n" for t, labs in TEXT_ROWS)
+    else:
+        sep = "," if suffix == ".csv" else "\t"
+        text = f"text{sep}labels\n" + "".join(f'"{t}"{sep}{";".join(labs)}\n' for t, labs in TEXT_ROWS)
+    for name, data in encodings(text).items():
+        p = tmp_path / f"{name}{suffix}"
+        p.write_bytes(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            loaded = load_data(p, LABELS)
+        assert loaded.texts == [t for t, _ in TEXT_ROWS], name
+        assert loaded.label_lists() == [["blame"], [], ["threat", "denial"]], name
+        assert loaded.lines == ([1, 2, 3] if suffix == ".jsonl" else [2, 3, 4]), name
+
+
+def test_undecodable_data_is_replaced_with_a_warning_naming_the_line(tmp_path: Path) -> None:
+    p = tmp_path / "latin1.csv"
+    p.write_bytes("text,labels\nA.,blame\nLe café est fermé.,\n".encode("latin-1"))
+    with pytest.warns(DecodeWarning, match=rf"^{p}:3: not valid UTF-8"):
+        data = load_data(p, LABELS)
+    assert data.texts == ["A.", "Le caf\ufffd est ferm\ufffd."]
+
+
+def test_csv_values_stay_strings(tmp_path: Path) -> None:
+    """pandas would read these texts as 123, 7 and 1.5; a text column of numbers is still text."""
+    p = tmp_path / "digits.csv"
+    p.write_text('text,labels,id\n123,blame,007\n007,,8\n1.50,threat;denial,x\n"2,000",,\n', encoding="utf-8")
+    data = load_data(p, LABELS)
+    assert data.texts == ["123", "007", "1.50", "2,000"]
+    assert data.label_lists() == [["blame"], [], ["threat", "denial"], []]
+    assert data.extra["id"] == ["007", "8", "x", ""]
+    wide = tmp_path / "wide.csv"
+    wide.write_text("text,blame,threat,denial\n1,TRUE,false,0\n2, 1 ,0.0,\n", encoding="utf-8")
+    assert load_data(wide, LABELS).label_lists() == [["blame"], ["blame"]]
+
+
+def test_csv_line_numbers_follow_the_file(tmp_path: Path) -> None:
+    p = tmp_path / "multi.csv"
+    p.write_text('\ntext,labels\n"A quote\nover\nthree lines.",blame\n\nB.,denial\nC.,blmae\n', encoding="utf-8")
+    with pytest.raises(StanceError) as info:
+        load_data(p, LABELS)
+    assert (info.value.path, info.value.line) == (str(p), 8)
+    p.write_text('\ntext,labels\n"A quote\nover\nthree lines.",blame\n\nB.,denial\n', encoding="utf-8")
+    data = load_data(p, LABELS)
+    assert data.lines == [3, 7] and data.texts[0] == "A quote\nover\nthree lines."
+
+
+def test_numeric_text_column_from_datasets_is_cast_to_string(tmp_path: Path) -> None:
+    import datasets
+
+    folder = tmp_path / "ds"
+    datasets.Dataset.from_dict({"text": [123, 7], "labels": [["blame"], []]}).save_to_disk(str(folder))
+    assert load_data(folder, LABELS).texts == ["123", "7"]
+
+
+# ---------------------------------------------------------------------------------------------
+# A missing column is an error naming it and the columns the file has (never "0 examples")
+
+
+@pytest.mark.parametrize("label_format", ["auto", "list", "delimited"])
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_missing_labels_column_names_it_and_the_files_columns(tmp_path: Path, label_format: str, suffix: str) -> None:
+    p = tmp_path / f"d{suffix}"
+    if suffix == ".csv":
+        p.write_text("text,labels\nThey blamed Kyiv.,blame\nNothing here.,\n", encoding="utf-8")
+    else:
+        write_jsonl(p, [{"text": "They blamed Kyiv.", "labels": ["blame"]}, {"text": "Nothing here.", "labels": []}])
+    e = error(p, DataConfig(labels_field="tag", label_format=label_format))
+    assert str(e).startswith(str(p)) and "labels column 'tag'" in str(e) and "the file's columns are text, labels" in str(e)
+
+
+def test_a_missing_text_column_names_it_and_the_files_columns(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_text("body,labels\nThey blamed Kyiv.,blame\n", encoding="utf-8")
+    e = error(p)
+    assert "text column 'text'" in str(e) and "the file's columns are body, labels" in str(e)
+
+
+def test_wide_labels_need_at_least_one_label_column(tmp_path: Path) -> None:
+    p = tmp_path / "w.csv"
+    p.write_text("text,praise\nWell done.,1\n", encoding="utf-8")
+    e = error(p, DataConfig(label_format="wide"))
+    assert "no 0/1 column for any label (blame, threat, denial)" in str(e) and "the file's columns are text, praise" in str(e)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -20,9 +22,11 @@ from stance.fileio import (
     read_text,
     sha256_file,
     sha256_path,
+    temp_files,
     write_json,
     write_text,
 )
+from tests.conftest import POSIX
 
 TEXT = "Zelenskyy’s “peace” plan — ünïcödé 日本語\nsecond line\n"
 
@@ -243,3 +247,33 @@ def test_sha256(tmp_path: Path) -> None:
     before = sha256_path(tmp_path / "d")
     (tmp_path / "d" / "a.txt").rename(tmp_path / "d" / "b.txt")
     assert sha256_path(tmp_path / "d") != before  # names count
+
+
+def test_interrupt_inside_atomic_write_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    write_json(target, {"old": True})
+    old = target.read_bytes()
+    with pytest.raises(KeyboardInterrupt), atomic_write(target) as fh:
+        fh.write('{"new": ')
+        fh.flush()
+        assert temp_files(target)  # the partial write lives only in the temp file
+        raise KeyboardInterrupt
+    assert target.read_bytes() == old
+    assert temp_files(target) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_stale_temp_files_of_live_processes_are_kept(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    dead = tmp_path / f".out.txt.{child.pid}.abc123.tmp"
+    alive = tmp_path / f".out.txt.{os.getppid()}.def456.tmp"
+    other = tmp_path / f".other.txt.{child.pid}.abc123.tmp"
+    for p in (dead, alive, other):
+        p.write_text("partial")
+    with atomic_write(target) as fh:
+        fh.write("new")
+    if POSIX:
+        assert not dead.exists()
+    assert alive.exists() and other.exists()  # someone else's write, or another target
+    assert target.read_text() == "new"

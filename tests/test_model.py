@@ -1,24 +1,34 @@
-"""The estimator: scikit-learn conventions, thresholds, evidence, reproducibility, artifacts."""
+"""stance.model: the estimator's scikit-learn conventions, thresholds learnt in fit, decide, explain."""
 
 from __future__ import annotations
 
-import json
+import copy
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
+from stance.artifact import load_model_cached
 from stance.config import load_config
 from stance.data import load_data
-from stance.model import base_rate_weights, best_f1_threshold, build_model
-from stance.train import fit_model, train
+from stance.model import StanceClassifier, build_model, split_clauses
+from stance.segment import split_sentences
+from tests.conftest import SEED_ARTICLE, TINY, corpus_sentences
+
+TEXTS = [t for t, _ in TINY]
+Y = np.array([[lab in labs for lab in ("blame", "threat", "denial")] for _, labs in TINY], dtype=np.uint8)
+
+
+def _tiny(tiny_config: Path, *overrides: str) -> tuple[StanceClassifier, Any, Any]:
+    cfg = load_config(tiny_config, list(overrides))
+    return build_model(cfg), load_data(cfg.data.train, cfg.labels, cfg.data), load_data(cfg.data.dev, cfg.labels, cfg.data)
 
 
 def test_estimator_conventions(tiny_config: Path) -> None:
-    cfg = load_config(tiny_config)
-    data = load_data(cfg.data.train, cfg.labels, cfg.data)
-    model = build_model(cfg)
+    model, data, _ = _tiny(tiny_config)
     assert not hasattr(model, "thresholds_")
     fitted = model.fit(data.texts, data.Y)
     assert fitted is model
@@ -26,119 +36,154 @@ def test_estimator_conventions(tiny_config: Path) -> None:
     assert P.shape == (len(data), 3) and ((P >= 0) & (P <= 1)).all()
     assert model.predict(data.texts).shape == (len(data), 3)
     c = clone(model)
-    assert not hasattr(c, "ovr_") and c.get_params()["labels"] == cfg.labels
-    ev = model.evidence(["We will crush anyone who crosses the border."], top_k=3)
-    assert set(ev[0]) == set(cfg.labels) and all(len(v) <= 3 for v in ev[0].values())
+    assert not hasattr(c, "ovr_") and c.get_params()["labels"] == ["blame", "threat", "denial"]
+    ev = model.explain(["We will crush anyone who crosses the border."], top_k=3)
+    assert set(ev[0]) == set(model.labels_) and all(len(v) <= 3 for v in ev[0].values())
 
 
-def test_threshold_search() -> None:
-    p = np.array([0.9, 0.8, 0.7, 0.3, 0.2, 0.1])
-    y = np.array([1, 1, 1, 0, 0, 0])
-    t = best_f1_threshold(p, y, np.ones(6))
-    assert 0.3 < t < 0.7
-    w = base_rate_weights(np.array([[1, 0], [0, 0], [0, 1], [0, 0]]), none_rate=0.9)
-    assert w[1] == w[3] > 1 and w[0] == 1
-    # weights never reduce unlabelled rows
-    assert (base_rate_weights(np.array([[0, 0]] * 9 + [[1, 0]]), none_rate=0.5) == 1).all()
+@pytest.mark.parametrize("threshold", ["dev", "cv", 0.4])
+def test_clone_and_fit_reproduce_thresholds_and_predictions(tiny_config: Path, threshold: str | float) -> None:
+    """Thresholds are learnt inside fit, so a clone fitted on the same data is the same model."""
+    model, train, dev = _tiny(tiny_config)
+    model.set_params(threshold=threshold)
+    model.fit(train.texts, train.Y, dev.texts, dev.Y)
+    again = clone(model).fit(train.texts, train.Y, dev.texts, dev.Y)
+    assert np.array_equal(model.thresholds_, again.thresholds_)
+    assert model.thresholds_from_ == again.thresholds_from_ == {"dev": "dev", "cv": "train-cv", 0.4: "fixed"}[threshold]
+    probe = TEXTS + ["They provoked this war.", "If you attack, we will respond."]
+    assert np.array_equal(model.predict_proba(probe), again.predict_proba(probe))
+    assert np.array_equal(model.predict(probe), again.predict(probe))
+    if threshold == 0.4:
+        assert (model.thresholds_ == 0.4).all()
+    else:  # learnt, within the bounds
+        assert ((model.thresholds_ >= 0.05) & (model.thresholds_ <= 0.95)).all() and len(set(model.thresholds_)) > 1
 
 
-def test_training_twice_gives_identical_predictions(tiny_config: Path, tmp_path: Path) -> None:
-    cfg = load_config(tiny_config)
-    a = train(cfg, tmp_path / "a")
-    b = train(cfg, tmp_path / "b")
-    assert a["thresholds"] == b["thresholds"]
-    from stance.artifact import load_model
+def test_dev_thresholds_come_from_dev_and_cv_ones_from_train(tiny_config: Path) -> None:
+    from stance.folds import out_of_fold
+    from stance.thresholds import learn_thresholds
 
-    ma, _ = load_model(tmp_path / "a")
-    mb, _ = load_model(tmp_path / "b")
-    texts = ["They provoked this war.", "We deny it all.", "If you attack, we will respond."]
-    assert np.array_equal(ma.predict_proba(texts), mb.predict_proba(texts))
-
-
-def test_no_dev_split_uses_cross_validated_thresholds(tiny_config: Path) -> None:
-    cfg = load_config(tiny_config, ['data.dev=""'])
-    import dataclasses
-
-    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, dev=None))
-    data = load_data(cfg.data.train, cfg.labels, cfg.data)
-    _, source = fit_model(cfg, data, None)
-    assert source == "train-cv"
+    model, train, dev = _tiny(tiny_config)
+    model.fit(train.texts, train.Y, dev.texts, dev.Y)
+    assert np.allclose(model.thresholds_, learn_thresholds(model.predict_proba(dev.texts), dev.Y))
+    no_dev = clone(model).fit(train.texts, train.Y)  # "dev" without dev data: out-of-fold on train
+    assert no_dev.thresholds_from_ == "train-cv"
+    oof = out_of_fold(clone(model).set_params(threshold=0.5), train.texts, train.Y, 3, model.random_state)
+    assert np.allclose(no_dev.thresholds_, learn_thresholds(oof.P, train.Y))
+    raised = clone(model).set_params(none_rate=0.85, threshold_max=0.6).fit(train.texts, train.Y, dev.texts, dev.Y)
+    assert np.allclose(raised.thresholds_, learn_thresholds(model.predict_proba(dev.texts), dev.Y, none_rate=0.85, hi=0.6))
+    assert (raised.thresholds_ <= 0.6).all()
 
 
-def test_label_with_too_few_examples_is_an_error(tmp_path: Path, tiny_config: Path) -> None:
-    from stance.errors import StanceError
+def test_a_search_can_tune_the_estimator_directly(tiny_config: Path) -> None:
+    """Because fit learns everything, scikit-learn's own search machinery works on it unchanged."""
+    from sklearn.model_selection import GridSearchCV
 
-    p = tmp_path / "few.jsonl"
-    p.write_text("\n".join(json.dumps({"text": f"sentence {i}", "labels": ["blame"] if i < 5 else []}) for i in range(20)))
-    cfg = load_config(tiny_config, [f'data.train="{p}"'])
-    with pytest.raises(StanceError, match="label 'threat' has 0 example"):
-        train(cfg, tmp_path / "m")
+    model, train, _ = _tiny(tiny_config)
+    from stance.folds import stratified_kfold
 
-
-def test_tampered_and_incompatible_models(tiny_config: Path, tmp_path: Path) -> None:
-    from stance.artifact import load_model, read_manifest
-    from stance.errors import StanceError
-
-    train(load_config(tiny_config), tmp_path / "m")
-    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
-    manifest["format_version"] = 99
-    (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(StanceError, match="format 99 is not supported"):
-        read_manifest(tmp_path / "m")
-    (tmp_path / "m" / "manifest.json").write_text("{not json")
-    with pytest.raises(StanceError, match="not valid JSON"):
-        load_model(tmp_path / "m")
+    folds = stratified_kfold(train.Y, 2, 0)
+    search = GridSearchCV(model, {"classifier__C": [0.5, 4.0], "none_rate": [0.0, 0.5]}, cv=folds).fit(train.texts, train.Y)
+    assert set(search.best_params_) == {"classifier__C", "none_rate"}
+    assert search.best_estimator_.thresholds_.shape == (3,)
 
 
-def test_version_drift_warns(tiny_config: Path, tmp_path: Path) -> None:
-    from stance.artifact import VersionWarning, load_model
-
-    train(load_config(tiny_config), tmp_path / "m")
-    mf = tmp_path / "m" / "manifest.json"
-    manifest = json.loads(mf.read_text())
-    manifest["versions"]["scikit-learn"] = "0.0.1"
-    mf.write_text(json.dumps(manifest))
-    with pytest.warns(VersionWarning, match="trained with scikit-learn 0.0.1"):
-        load_model(tmp_path / "m")
-
-
-def test_skops_format(tiny_config: Path, tmp_path: Path) -> None:
-    pytest.importorskip("skops")
-    from stance.artifact import load_model
-
-    train(load_config(tiny_config), tmp_path / "m", fmt="skops")
-    assert (tmp_path / "m" / "model.skops").exists()
-    model, manifest = load_model(tmp_path / "m")
-    assert manifest["model_format"] == "skops" and model.predict_proba(["x"]).shape == (1, 3)
+def test_fit_checks_its_inputs() -> None:
+    model = StanceClassifier(labels=["blame", "threat"])
+    with pytest.raises(ValueError, match="labels names 2 labels but Y has 3 columns"):
+        model.fit(TEXTS, Y)
+    with pytest.raises(ValueError, match="2-d"):
+        StanceClassifier().fit(TEXTS, Y[:, 0])
+    with pytest.raises(ValueError, match="X has 3 texts"):
+        StanceClassifier().fit(TEXTS[:3], Y)
+    with pytest.raises(ValueError, match="both X_dev and Y_dev"):
+        StanceClassifier().fit(TEXTS, Y, X_dev=TEXTS)
+    with pytest.raises(ValueError, match="threshold must be"):
+        StanceClassifier(threshold="median").fit(TEXTS, Y)
+    with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\)"):
+        StanceClassifier(threshold=1.5).fit(TEXTS, Y)
 
 
-def test_cv_and_tune(tiny_config: Path) -> None:
-    from stance.tune import cross_validate, to_toml, tune
-
-    cfg = load_config(tiny_config)
-    res = cross_validate(cfg, folds=2)
-    assert res["folds"] == 2 and 0 <= res["macro_f1"]["mean"] <= 1 and "std" in res["per_label"]["blame"]["f1"]
-    cfg = load_config(tiny_config, ['tune.grid={"model.C"=[0.5, 2.0]}', "tune.folds=2"])
-    out = tune(cfg)
-    assert len(out["candidates"]) == 2 and out["best"]["params"]["model.C"] in (0.5, 2.0)
-    from stance.config import config_from_dict, tomllib
-
-    again = config_from_dict(tomllib.loads(to_toml(out["best_config"])))
-    assert out["best"]["params"]["model.C"] == again.model.C
+def test_unfitted_model_raises_not_fitted_error() -> None:
+    model = StanceClassifier()
+    for call in (lambda: model.predict_proba(["x"]), lambda: model.predict(["x"]), lambda: model.decide(np.zeros((1, 3)))):
+        with pytest.raises(NotFittedError):
+            call()
+    with pytest.raises(NotFittedError):
+        model.explain(["x"])
 
 
-def test_random_search_with_distribution(tiny_config: Path) -> None:
-    from stance.errors import StanceError
-    from stance.tune import grid_candidates, tune
+def test_decide_uses_the_learnt_thresholds_or_a_what_if(tiny_config: Path) -> None:
+    model, train, dev = _tiny(tiny_config)
+    model.fit(train.texts, train.Y, dev.texts, dev.Y)
+    P = np.array([[0.0, 0.5, 1.0], model.thresholds_, model.thresholds_ - 1e-9])
+    D = model.decide(P)
+    assert D.dtype == np.uint8 and D[0].tolist() == [0, 0 if model.thresholds_[1] > 0.5 else 1, 1]
+    assert D[1].tolist() == [1, 1, 1] and D[2].tolist() == [0, 0, 0]  # at the threshold counts
+    assert model.decide(P, threshold=0.5)[0].tolist() == [0, 1, 1]
+    before = model.thresholds_.copy()
+    model.decide(P, threshold=0.9)
+    assert np.array_equal(model.thresholds_, before)  # a what-if never changes the model
 
-    grid = {"model.C": {"dist": "loguniform", "low": 0.1, "high": 10.0}, "features.min_df": [1, 2]}
-    cands = grid_candidates(grid, n_iter=4, seed=0)
-    assert len(cands) == 4 and all(0.1 <= c["model.C"] <= 10 for c in cands)
-    assert cands == grid_candidates(grid, n_iter=4, seed=0)  # reproducible
-    with pytest.raises(StanceError, match="n_iter"):
-        grid_candidates(grid)
-    with pytest.raises(StanceError, match="tune.grid.model.C"):
-        grid_candidates({"model.C": {"dist": "normal", "low": 0, "high": 1}}, n_iter=2)
-    cfg = load_config(tiny_config, ['tune.grid={"model.C"={dist="loguniform", low=0.5, high=4.0}}', "tune.n_iter=2", "tune.folds=2"])
-    out = tune(cfg)
-    assert len(out["candidates"]) == 2
+
+def test_features_name_their_columns(tiny_config: Path) -> None:
+    model, train, dev = _tiny(tiny_config)
+    model.fit(train.texts, train.Y)
+    names = model.features_.get_feature_names_out()
+    assert len(names) == model.features_.transform(["x"]).shape[1]
+    assert "word__accused" in names and "constructions__<threat_unless>" in names
+
+
+def test_clause_max_takes_the_highest_clause(tiny_config: Path) -> None:
+    assert split_clauses("It is not an invasion; the Ukrainian authorities provoked this operation") == [
+        "It is not an invasion",
+        "the Ukrainian authorities provoked this operation",
+    ]
+    assert split_clauses("A short one; two") == ["A short one; two"]
+    model, train, _ = _tiny(tiny_config)
+    plain = model.set_params(threshold=0.5).fit(train.texts, train.Y)
+    pooled = clone(plain).set_params(clause_max=True).fit(train.texts, train.Y)
+    text = "The weather in the capital was mild today; the union blamed management for the fatal accident."
+    parts = split_clauses(text)
+    expected = np.maximum(plain.predict_proba([text])[0], plain.predict_proba(parts).max(axis=0))
+    assert np.allclose(pooled.predict_proba([text])[0], expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# explain
+
+
+def _evidence_by_reanalysis(model: Any, texts: list[str], top_k: int, only: Any = None) -> list[dict]:
+    """model.explain with the vocabulary map switched off: terms found by re-analysing each sentence."""
+    slow = copy.copy(model)
+    slow._evidence_cache = (model._coefficients(), None, None)
+    return slow.explain(texts, top_k=top_k, only=only)
+
+
+def test_evidence_vocabulary_map_matches_reanalysis(default_model: Path) -> None:
+    """Columns are mapped to terms once per model; that must say exactly what re-analysing says."""
+    model = load_model_cached(str(default_model))
+    texts = [s.text for s in split_sentences(SEED_ARTICLE.read_text(encoding="utf-8"))]
+    texts += corpus_sentences(300, seed=2)
+    D = model.predict(texts)
+    assert D.any(axis=1).sum() > 20
+    rows = np.flatnonzero(D.any(axis=1))
+    fast = model.explain([texts[i] for i in rows], top_k=5, only=D[rows])
+    slow = _evidence_by_reanalysis(model, [texts[i] for i in rows], 5)
+    for i, ev, full in zip(rows, fast, slow):
+        assert ev == {model.labels_[j]: full[model.labels_[j]] for j in np.flatnonzero(D[i])}
+        for terms in ev.values():
+            assert all(w > 0 for _, w in terms)
+
+
+@pytest.mark.parametrize("overrides", [["features.char_ngrams=[2, 4]"], ["features.stem_ngrams=[1, 2]"], ['features.kind="hashing"']])
+def test_evidence_other_feature_kinds(tiny_config: Path, tmp_path: Path, overrides: list[str]) -> None:
+    """Character and stem n-grams use the vocabulary map (terms shared between parts are added up);
+    hashed n-grams cannot be mapped back and are re-analysed."""
+    from stance.train import train
+
+    train(load_config(tiny_config, overrides), tmp_path / "m")
+    model = load_model_cached(str(tmp_path / "m"))
+    texts = corpus_sentences(60, seed=3)
+    assert (model.features_.term_names() is None) == ("hashing" in overrides[0])
+    assert model.explain(texts, top_k=3) == _evidence_by_reanalysis(model, texts, 3)

@@ -1,8 +1,9 @@
 """Build ``seeds/real/`` from the drawn sample and its two labelling passes plus adjudication.
 
-    python seeds/tools/build_real.py --pool POOL.jsonl --pass-a DIR --pass-b DIR [--adjudicated FILE] --out seeds/real
+    python seeds/tools/build_real.py --pool POOL.jsonl [POOL2.jsonl] --pass-a DIR [DIR2] --pass-b DIR [DIR2] \
+        [--adjudicated FILE] --out seeds/real
 
-``POOL.jsonl`` comes from ``sample_real.py``. Each pass folder holds ``*/batch_*.tsv`` files of
+Each ``POOL.jsonl`` comes from ``sample_real.py`` (one per sampling round). Each pass folder holds ``*/batch_*.tsv`` files of
 ``id<TAB>label,label`` lines written by one annotator who never saw the other pass. ``--adjudicated``
 is a TSV of ``id<TAB>labels`` for the sentences the passes disagreed on. Without it, disagreements
 are written to ``OUT/disagreements.jsonl`` for adjudication and nothing else is built.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -46,6 +48,10 @@ def read_pass_file(path: Path) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
 def kappa(a: list[tuple[str, ...]], b: list[tuple[str, ...]], label: str) -> float:
     from sklearn.metrics import cohen_kappa_score
 
@@ -73,23 +79,47 @@ def assign_splits(rows: list[dict], seed: int) -> dict[str, str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pool", type=Path, required=True)
-    ap.add_argument("--pass-a", type=Path, required=True)
-    ap.add_argument("--pass-b", type=Path, required=True)
+    ap.add_argument("--pool", type=Path, nargs="+", required=True)
+    ap.add_argument("--pass-a", type=Path, nargs="+", required=True)
+    ap.add_argument("--pass-b", type=Path, nargs="+", required=True)
     ap.add_argument("--adjudicated", type=Path)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument(
+        "--written", type=Path, default=Path("seeds/corpus"), help="the written corpus, whose sentences are never repeated here"
+    )
     args = ap.parse_args()
 
-    pool = [json.loads(line) for line in args.pool.read_text(encoding="utf-8").splitlines() if line.strip()]
-    a, b = read_pass(args.pass_a), read_pass(args.pass_b)
+    pool = [json.loads(line) for p in args.pool for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    a = {k: v for d in args.pass_a for k, v in read_pass(d).items()}
+    b = {k: v for d in args.pass_b for k, v in read_pass(d).items()}
     labelled = [r for r in pool if r["id"] in a and r["id"] in b]
     missing = len(pool) - len(labelled)
     print(f"{len(labelled)} sentences labelled by both passes ({missing} not)", file=sys.stderr)
+    # The same sentence can recur across documents (stock phrases of statements); keep its first
+    # occurrence only, and nothing the written corpus holds, so no text can sit in two splits.
+    seen = {
+        _norm(json.loads(line)["text"])
+        for p in args.written.glob("*.jsonl")
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    unique = []
+    for r in labelled:
+        if _norm(r["text"]) not in seen:
+            seen.add(_norm(r["text"]))
+            unique.append(r)
+    print(f"{len(labelled) - len(unique)} repeated sentences dropped", file=sys.stderr)
+    labelled = unique
     pa = [a[r["id"]] for r in labelled]
     pb = [b[r["id"]] for r in labelled]
+    print("| label | Cohen's kappa | agreement | pass A | pass B |\n|---|---|---|---|---|", file=sys.stderr)
     for lab in LABELS:
-        print(f"kappa {lab}: {kappa(pa, pb, lab):.3f}  (A {sum(lab in x for x in pa)}, B {sum(lab in x for x in pb)})", file=sys.stderr)
+        agree = sum((lab in x) == (lab in y) for x, y in zip(pa, pb)) / len(pa)
+        print(
+            f"| {lab} | {kappa(pa, pb, lab):.2f} | {agree:.1%} | {sum(lab in x for x in pa)} | {sum(lab in x for x in pb)} |",
+            file=sys.stderr,
+        )
     disagree = [r for r, x, y in zip(labelled, pa, pb) if x != y]
     print(f"{len(disagree)} disagreements", file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -137,7 +167,24 @@ def main() -> None:
                     c[lab] += 1
                 c["none"] += not row["labels"]
                 c["multi"] += len(row["labels"]) > 1
-    print("| split | sentences | documents | blame | threat | denial | no label | 2+ labels |", file=sys.stderr)
+    by_part: dict[str, Counter] = defaultdict(Counter)
+    for r in labelled:
+        for key in (r["section"], "stratum: " + r["stratum"]):
+            by_part[key]["sentences"] += 1
+            by_part[key]["none"] += not final[r["id"]]
+            for lab in final[r["id"]]:
+                by_part[key][lab] += 1
+    print("| part | sentences | blame | threat | denial | no label |\n|---|---|---|---|---|---|", file=sys.stderr)
+    for key in sorted(by_part, key=lambda k: (k.startswith("stratum"), k)):
+        c = by_part[key]
+        print(
+            f"| {key} | {c['sentences']} | {c['blame']} | {c['threat']} | {c['denial']} | {c['none']} ({c['none'] / c['sentences']:.0%}) |",
+            file=sys.stderr,
+        )
+    print(
+        "| split | sentences | documents | blame | threat | denial | no label | 2+ labels |\n|---|---|---|---|---|---|---|---|",
+        file=sys.stderr,
+    )
     for split, c in counts.items():
         docs = sum(1 for k in c if k.startswith("docs:"))
         print(

@@ -38,6 +38,16 @@ CUE = re.compile(
     r"shutdown|radical\w*|crisis|disaster\w*|corrupt\w*|weaponiz\w*|if .{3,80}\bwill)\b",
     re.IGNORECASE,
 )
+# A narrower pattern for a later round that enriches the rarer labels (threat, denial), again with their
+# neutral uses ("denied entry", "no evidence of rain", "if it rains, the game will be moved").
+CUE_THREAT_DENIAL = re.compile(
+    r"\b(threat\w*|warn\w*|retaliat\w*|consequence\w*|punish\w*|sanction\w*|tolerate|veto\w*|crack down|"
+    r"held accountable|hold \w+ accountable|pay a (heavy |steep )?price|respond\w* (swiftly|forcefully|decisively)|"
+    r"will (not|never) (allow|stand|accept)|unless|ultimatum|deny|denie[sd]|denial|false\w*|hoax|lie|lies|lying|fake|"
+    r"not true|untrue|no evidence|baseless|fabricat\w*|misinformation|disinformation|debunk\w*|myth|nothing to do with|"
+    r"not responsible|categorically|refute\w*|reject\w*|if .{3,80}\b(will|would))\b",
+    re.IGNORECASE,
+)
 SPEAKER = re.compile(r"^\s*(?:(Q)\b[:.]?|([A-Z][A-Z.'’ -]{1,60}|The President)\s*[:.])\s+")
 JUNK = re.compile(r"^(\W|\d|[A-Z ]+$)|^(END|###|Thank you|Thanks)\b|\d{1,2}:\d{2} [AP]\.?M\.", re.IGNORECASE)
 MIN_CHARS, MAX_CHARS = 25, 350
@@ -190,7 +200,16 @@ def usable(sentence: str) -> bool:
     return MIN_CHARS <= len(sentence) <= MAX_CHARS and not JUNK.search(sentence) and sum(c.isalpha() for c in sentence) > 15
 
 
-def draw(docs: list[dict], quota: int, per_doc: int, cue_share: float, rng: random.Random, excluded: set[str]) -> list[dict]:
+def draw(
+    docs: list[dict],
+    quota: int,
+    per_doc: int,
+    cue_share: float,
+    rng: random.Random,
+    excluded: set[str],
+    cue: re.Pattern[str] = CUE,
+    cue_only: bool = False,
+) -> list[dict]:
     rows: list[dict] = []
     order = list(range(len(docs)))
     rng.shuffle(order)
@@ -203,14 +222,14 @@ def draw(docs: list[dict], quota: int, per_doc: int, cue_share: float, rng: rand
         if not idx:
             continue
         k = min(per_doc, len(idx), quota - len(rows))
-        cue = [j for j in idx if CUE.search(sents[j])]
-        n_cue = min(len(cue), round(k * cue_share))
-        picked = {j: "cue" for j in rng.sample(cue, n_cue)}
-        rest = [j for j in idx if j not in picked]
+        cued = [j for j in idx if cue.search(sents[j])]
+        n_cue = min(len(cued), round(k * cue_share))
+        picked = {j: "cue" for j in rng.sample(cued, n_cue)}
+        rest = [] if cue_only else [j for j in idx if j not in picked]
         for j in rng.sample(rest, min(k - n_cue, len(rest))):
             picked[j] = "random"
         for j in sorted(picked):
-            rows.append(_row(doc, j, picked[j]))
+            rows.append(_row(doc, j, picked[j] if picked[j] == "random" or cue is CUE else "cue-threat-denial"))
     return rows
 
 
@@ -234,8 +253,10 @@ def main() -> None:
     ap.add_argument("--whb", type=Path, required=True)
     ap.add_argument("--sotu", type=Path, required=True)
     ap.add_argument("--gum", type=Path, help="take GUM's news and interview documents whole")
-    ap.add_argument("--skip", type=Path, help="an earlier sample whose documents are not drawn again")
+    ap.add_argument("--skip", type=Path, nargs="*", default=[], help="earlier samples whose documents are not drawn again")
+    ap.add_argument("--cues", choices=("broad", "threat-denial"), default="broad", help="which cue pattern draws the cue stratum")
     ap.add_argument("--cue-share", type=float, default=0.5, help="share of each document's draw taken by cue patterns")
+    ap.add_argument("--cue-only", action="store_true", help="draw no random stratum (a round that only enriches rare labels)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies every section's quota")
     ap.add_argument("--id-prefix", default="r")
     ap.add_argument("--exclude", type=Path, help="JSONL whose sentences and speeches are never drawn")
@@ -255,9 +276,8 @@ def main() -> None:
                 if m:
                     excluded_dates.add(m.group(1))
 
-    skip_docs: set[str] = set()
-    if args.skip:
-        skip_docs = {json.loads(line)["doc"] for line in args.skip.read_text(encoding="utf-8").splitlines() if line.strip()}
+    skip_docs = {json.loads(line)["doc"] for p in args.skip for line in p.read_text(encoding="utf-8").splitlines() if line.strip()}
+    cue = CUE if args.cues == "broad" else CUE_THREAT_DENIAL
     whb = [d for d in whb_documents(args.whb) if d["source"] not in skip_docs]
     by_section: dict[str, list[dict]] = {}
     for d in whb:
@@ -271,9 +291,9 @@ def main() -> None:
     }
     rows: list[dict] = []
     for section, (quota, per_doc) in plan.items():
-        rows += draw(by_section[section], round(quota * args.scale), per_doc, args.cue_share, rng, excluded)
+        rows += draw(by_section[section], round(quota * args.scale), per_doc, args.cue_share, rng, excluded, cue, args.cue_only)
     sotu = [d for d in sotu_documents(args.sotu, excluded_dates) if d["source"] not in skip_docs]
-    rows += draw(sotu, round(1100 * args.scale), 14, args.cue_share, rng, excluded)
+    rows += draw(sotu, round(1100 * args.scale), 14, args.cue_share, rng, excluded, cue, args.cue_only)
     for doc in gum_documents(args.gum) if args.gum else []:
         rows += [_row(doc, j, "whole-document") for j, s in enumerate(doc["sentences"]) if usable(s) and _norm(s) not in excluded]
 

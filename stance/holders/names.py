@@ -1,0 +1,201 @@
+"""Holder names within an article: titles dropped, shorter forms mapped to fuller ones, full names
+seen in the text, and what kind of entity a name is (person, group, organisation) for pronouns."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from stance.holders.lexicon import (
+    _CAP,
+    _DETERMINERS,
+    _HONORIFICS,
+    _HUMAN_PLURALS,
+    _NOT_NAME_WORDS,
+    _ORG_NAME_WORDS,
+    _ORG_NOUNS,
+    _PREPS,
+    _ROLE_NOUNS,
+    _TITLE_WORDS,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Names
+
+
+def _strip_titles(words: list[str]) -> list[str]:
+    """Drop honorifics and title words in front of a capitalised name ("Deputy Agriculture Minister
+    Tomas Brenner" -> "Tomas Brenner"); a title with nothing after it stays ("the governor")."""
+    last_title = -1
+    for k, w in enumerate(words[:-1]):
+        low = w.lower().rstrip(".")
+        if low in _HONORIFICS or low in _TITLE_WORDS:
+            last_title = k
+    rest = words[last_title + 1 :]
+    if last_title >= 0 and rest and all(_CAP.match(w) for w in rest):
+        return rest
+    return words
+
+
+@lru_cache(maxsize=8192)
+def _clean(name: str) -> str:
+    name = re.sub(r"\s+", " ", name).strip(" ,.;:'\"“”‘’")
+    name = re.sub(r"[’']s$", "", name) if name.endswith(("’s", "'s")) and " " not in name else name
+    words = _strip_titles(name.split())
+    if words and words[0].lower() in _DETERMINERS and words[0][0].isupper():
+        words[0] = words[0].lower()
+    return " ".join(words)
+
+
+def normalise_holder(name: str, known: Iterable[str] = ()) -> str:
+    """One form per holder within an article: titles and honorifics dropped, a leading article
+    lower-cased, and a name whose words end a fuller known name mapped to it ("Mr. Okafor" and
+    "Okafor" -> "Chidi Okafor" when "Chidi Okafor" is known; "the regulator" -> "the energy
+    regulator"). Case is kept; compare with ``casefold()``."""
+    cleaned = _clean(name)
+    core = _core(cleaned)
+    if not core:
+        return cleaned
+    for k in known:
+        kw = _core(_clean(k))
+        if kw == core or (len(kw) > len(core) and kw[-len(core) :] == core and kw[-len(core) - 1] not in _PREPS):
+            return _clean(k)
+    return cleaned
+
+
+@lru_cache(maxsize=8192)
+def _core(cleaned: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in cleaned.split() if w.lower() not in ("the", "a", "an"))
+
+
+_FULL_NAME = re.compile(r"(?<![\w’'])(?:[A-Z][\w’'-]+\.?\s+){1,4}[A-Z][\w’'-]+")
+
+
+def _person_names(text: str) -> list[str]:
+    """Full names seen anywhere in the article (two or three capitalised words after titles, not an
+    organisation's), in order: what a surname maps to."""
+    out: list[str] = []
+    for m in _FULL_NAME.finditer(text):
+        words = _strip_titles(m.group().split())
+        while words and (words[0] in _NOT_NAME_WORDS or words[0].lower() in _DETERMINERS):
+            words = words[1:]
+        if not 2 <= len(words) <= 3 or any(w.lower().rstrip(".") in _ORG_NAME_WORDS for w in words):
+            continue
+        if any(w.endswith(("’s", "'s")) for w in words) or any(w in _NOT_NAME_WORDS for w in words):
+            continue
+        name = " ".join(words)
+        if name not in out:
+            out.append(name)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Entities (what pronouns resolve to)
+
+
+@dataclass(slots=True)
+class _Entity:
+    name: str
+    kind: str  # person | group | org | thing
+    gender: str | None = None
+
+
+def _head(np_words: list[str]) -> str:
+    """The head noun of a common noun phrase: the last word before a preposition or relative."""
+    head = np_words[-1] if np_words else ""
+    for k, w in enumerate(np_words):
+        if k and (w.lower() in _PREPS or w.lower() in ("who", "that", "which")):
+            head = np_words[k - 1]
+            break
+    return head.lower().strip(",.’'").removesuffix("’s").removesuffix("'s")
+
+
+def _kind(raw: str, persons: Sequence[str], descriptor: str | None = None) -> tuple[str, str | None]:
+    """person / group / org / thing for a holder or subject as written, with a gender where a title tells it."""
+    words = raw.split()
+    if not words:
+        return "thing", None
+    first = words[0].lower().rstrip(".")
+    gender = {
+        "mr": "he",
+        "sir": "he",
+        "lord": "he",
+        "king": "he",
+        "mrs": "she",
+        "ms": "she",
+        "miss": "she",
+        "lady": "she",
+        "dame": "she",
+        "queen": "she",
+    }.get(first)
+    if descriptor:
+        dh = _head(descriptor.split())
+        if dh in _ROLE_NOUNS:
+            return "person", gender
+        if dh in _ORG_NOUNS:
+            return "org", None
+    stripped = _strip_titles(words)
+    titled = len(stripped) < len(words) and stripped[0][0].isupper()
+    lowered = [w.lower().rstrip(".") for w in stripped]
+    if titled:
+        return "person", gender
+    if all(_CAP.match(w) for w in stripped) and words[0].lower() not in _DETERMINERS:
+        if any(w in _ORG_NAME_WORDS for w in lowered):
+            return ("group" if lowered[-1] in _HUMAN_PLURALS and len(lowered) == 1 else "org"), None
+        if len(stripped) in (2, 3):
+            return "person", gender
+        if len(stripped) == 1:
+            w = stripped[0]
+            if lowered[0] in _HUMAN_PLURALS:
+                return "group", None
+            if any(p.split()[-1] == w for p in persons):
+                return "person", gender
+            return "org", None
+        return "org", None
+    head = _head(stripped)
+    if head in _HUMAN_PLURALS or (head.endswith("s") and not head.endswith("ss") and head[:-1] in _ROLE_NOUNS):
+        return "group", None
+    if head in _ROLE_NOUNS:
+        return "person", gender
+    if head in _ORG_NOUNS:
+        return "org", None
+    if any(_CAP.match(w) for w in stripped[1:]):
+        return "org", None  # "the Valmont Port Authority", "the Chamber of Commerce"
+    return "thing", None
+
+
+def _compatible(e: _Entity, pronoun: str) -> bool:
+    if pronoun in ("he", "she"):
+        return e.kind == "person" and e.gender in (None, pronoun)
+    if pronoun == "they":
+        return e.kind == "group"
+    return e.kind == "org"
+
+
+def holder_key(name: str, known: Iterable[str] = ()) -> str:
+    """What two holders are compared by: the normalised name, case-folded."""
+    return normalise_holder(name, known).casefold()
+
+
+class HolderNames:
+    """Holder names across articles (summaries, groups): one key per normalised, case-folded name
+    ("Farmers" and "farmers", "Mr. Okafor" and "Okafor"), shown in its most frequent written form
+    (ties: the first in sorted order, so the name does not depend on input order). A bare surname
+    is not joined to a full name from another article: it may be someone else."""
+
+    def __init__(self) -> None:
+        self._forms: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def key(self, name: str) -> str:
+        """The key ``name`` is counted under (and note the form it was written in)."""
+        form = normalise_holder(name)
+        key = form.casefold()
+        self._forms[key][form] += 1
+        return key
+
+    def name(self, key: str) -> str:
+        forms = self._forms.get(key)
+        return min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] if forms else key

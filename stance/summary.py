@@ -1,0 +1,188 @@
+"""Aggregates of scored sentences: per article, per holder and in total (boilerplate left out),
+kept as articles stream past so that memory stays flat over millions of them.
+
+Holders are counted under their normalised name (:func:`stance.holders.normalise_holder`): within an
+article "Mr. Okafor", "Okafor" and "Chidi Okafor" are one; across articles names are compared
+case-insensitively with titles dropped ("Farmers" and "farmers" are one), but a bare surname is not
+joined to a full name from another article (it may be someone else).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stance.articles import Article
+from stance.errors import StanceError, did_you_mean
+from stance.fileio import json_line, jsonl_lines, read_text
+from stance.holders import HolderNames, normalise_holder
+
+if TYPE_CHECKING:
+    from stance.groups import GroupedPrevalence
+
+UNATTRIBUTED = "(unattributed)"
+SUMMARY_ROWS_IN_MEMORY = 10_000  # per-article summary rows held in memory before they are spooled to disk
+
+
+class ArticleRows:
+    """Per-article summary rows, appended as articles are scored: a list up to
+    ``SUMMARY_ROWS_IN_MEMORY`` rows, then spooled to a temporary JSON-lines file, so that memory stays
+    flat over millions of articles. Supports ``len``, iteration and indexing like a list."""
+
+    def __init__(self, keep: int | None = None) -> None:
+        self.keep = SUMMARY_ROWS_IN_MEMORY if keep is None else keep
+        self._rows: list[dict[str, Any]] = []
+        self._spool: Any = None
+        self._n = 0
+
+    def append(self, row: dict[str, Any]) -> None:
+        self._n += 1
+        if self._spool is None:
+            if len(self._rows) < self.keep:
+                self._rows.append(row)
+                return
+            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed with the object)
+            self._spool.write(jsonl_lines(self._rows))
+            self._rows = []
+        self._spool.write(json_line(row))
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._spool is None:
+            yield from list(self._rows)
+            return
+        self._spool.flush()
+        self._spool.seek(0)
+        try:
+            for _ in range(self._n):
+                yield json.loads(self._spool.readline())
+        finally:
+            self._spool.seek(0, 2)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if self._spool is None:
+            return self._rows[index]
+        return list(self)[index]
+
+
+def article_holders(records: list[dict[str, Any]]) -> list[str | None]:
+    """Each record's holder (``holder``, else ``speaker`` for earlier records) normalised within its
+    article: titles dropped and a shorter form mapped to the fullest form of the article ("Mr.
+    Okafor", "Okafor" -> "Chidi Okafor"), whoever wrote the records."""
+    names = [r.get("holder", r.get("speaker")) for r in records]
+    known = sorted({n for n in names if n}, key=lambda n: (-len(n.split()), n))
+    return [normalise_holder(n, known) if n else None for n in names]
+
+
+class Summary:
+    """Running per-article and per-speaker counts of each label (boilerplate left out), and, given
+    a :class:`~stance.groups.GroupedPrevalence`, corrected prevalence by group (``--group-by``)."""
+
+    def __init__(self, labels: list[str], grouped: GroupedPrevalence | None = None) -> None:
+        self.labels = labels
+        self.grouped = grouped
+        self._prevalence: tuple[int, dict[str, Any]] | None = None
+        self.articles = ArticleRows()
+        self.speakers: dict[str, Counter[str]] = defaultdict(Counter)  # by holder key (see HolderNames)
+        self.holders = HolderNames()
+        self._content_sentences = 0
+        self._counts: Counter[str] = Counter()
+
+    def add(self, article: Article, records: list[dict[str, Any]]) -> dict[str, Any]:
+        """Count one article's sentence records; returns its summary row."""
+        if self.grouped is not None:
+            self.grouped.add(records, meta=article.meta)
+        content = [r for r in records if not r["boilerplate"]]
+        counts = Counter(lab for r in content for lab in r["labels"])
+        by_speaker: dict[str, dict[str, int]] = {}  # per holder of the article (its name as the article gives it)
+        shown: dict[str, str] = {}
+        for r, name in zip(records, article_holders(records)):
+            if r["boilerplate"]:
+                continue
+            key = self.holders.key(name) if name else UNATTRIBUTED
+            self.speakers[key]["sentences"] += 1
+            for lab in r["labels"]:
+                self.speakers[key][lab] += 1
+            if r["labels"] and name:
+                entry = by_speaker.setdefault(shown.setdefault(key, name), {lab: 0 for lab in self.labels})
+                for lab in r["labels"]:
+                    entry[lab] += 1
+        n = len(content)
+        row = {
+            "article": article.id,
+            "sentences": len(records),
+            "content_sentences": n,
+            "boilerplate_sentences": len(records) - n,
+            "counts": {lab: counts.get(lab, 0) for lab in self.labels},
+            "rates": {lab: round(counts.get(lab, 0) / n, 4) if n else 0.0 for lab in self.labels},
+            "by_speaker": by_speaker,
+        }
+        self.articles.append(row)
+        self._content_sentences += n
+        self._counts.update(counts)
+        return row
+
+    def speaker_table(self) -> list[dict[str, Any]]:
+        """One row per holder across articles (``speaker``: the holder's name, or ``(unattributed)``),
+        most sentences first."""
+        rows = []
+        named = [(key, self.holders.name(key) if key != UNATTRIBUTED else UNATTRIBUTED, c) for key, c in self.speakers.items()]
+        for _key, who, c in sorted(named, key=lambda t: (-t[2]["sentences"], t[1])):
+            n = c["sentences"]
+            rows.append(
+                {
+                    "speaker": who,
+                    "sentences": n,
+                    "counts": {lab: c.get(lab, 0) for lab in self.labels},
+                    "rates": {lab: round(c.get(lab, 0) / n, 4) if n else 0.0 for lab in self.labels},
+                }
+            )
+        return rows
+
+    def totals(self) -> dict[str, Any]:
+        counts = {lab: self._counts.get(lab, 0) for lab in self.labels}
+        return {"articles": len(self.articles), "content_sentences": self._content_sentences, "counts": counts}
+
+    def prevalence(self) -> dict[str, Any] | None:
+        """The grouped prevalence block (rows, comparisons, error rates and their source), or None
+        without ``--group-by``; computed once for the sentences seen so far (the bootstrap is the
+        costly part, and the JSON, CSV, HTML and plot all show it)."""
+        if self.grouped is None:
+            return None
+        if self._prevalence is None or self._prevalence[0] != self._content_sentences:
+            self._prevalence = (self._content_sentences, self.grouped.to_dict())
+        return self._prevalence[1]
+
+
+def read_comparisons(path: str | Path, grouping: str | None = None, label: str | None = None, every: bool = False) -> dict[str, Any]:
+    """The pairwise group comparisons in a JSON summary written by ``stance score --group-by``:
+    those of ``grouping`` (all if None) and ``label``, only the differing pairs unless ``every``.
+    Returns ``{"summary", "method", "rates_from", "pairs"}``."""
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise StanceError(f"not a JSON summary ({exc})", path=path) from None
+    block = data.get("prevalence") if isinstance(data, dict) else None
+    if not isinstance(block, dict) or "comparisons" not in block:
+        raise StanceError(
+            "no grouped prevalence in this summary; write it with stance score --summary FILE.json --group-by FIELD", path=path
+        )
+    comparisons = block["comparisons"]
+    if grouping is not None and grouping not in comparisons:
+        have = ", ".join(comparisons) or "none"
+        raise StanceError(f"no grouping {grouping!r} in the summary (have {have}){did_you_mean(grouping, list(comparisons))}", path=path)
+    pairs = [
+        p
+        for spec, found in comparisons.items()
+        if grouping in (None, spec)
+        for p in found
+        if label in (None, p["label"]) and (every or p["differs"])
+    ]
+    source = (block.get("error_rates") or {}).get("source")
+    return {"summary": str(path), "method": block["method"], "rates_from": source, "pairs": pairs}

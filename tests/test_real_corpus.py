@@ -1,0 +1,80 @@
+"""The real-text corpus (seeds/real): provenance on every row, split hygiene, and the datasheet's figures."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import pytest
+
+from tests.conftest import ROOT
+
+REAL = ROOT / "seeds" / "real"
+WRITTEN = ROOT / "seeds" / "corpus"
+LABELS = ("blame", "threat", "denial")
+SPLITS = ("train", "dev", "test")
+LICENCES = ("CC0-1.0", "Public domain", "CC BY 2.5")
+STRATA = {"random", "cue", "cue-threat-denial", "whole-document"}
+
+
+def _rows(folder, split: str) -> list[dict]:
+    path = folder / f"{split}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def test_every_row_says_where_it_comes_from() -> None:
+    for split in SPLITS:
+        for row in _rows(REAL, split):
+            assert row["text"].strip() and set(row["labels"]) <= set(LABELS)
+            assert row["source"] and row["doc"] and row["url"].startswith("https://")
+            assert row["licence"].startswith(LICENCES), row["licence"]
+            assert row["stratum"] in STRATA
+            assert isinstance(row["context"], str)
+            if row["source"].startswith("gum:"):  # GUM's other genres are non-commercial: never used
+                assert row["source"].startswith(("gum:GUM_news_", "gum:GUM_interview_"))
+
+
+def test_size_and_realistic_base_rate() -> None:
+    rows = [r for s in SPLITS for r in _rows(REAL, s)]
+    assert len(rows) >= 6000
+    none_share = sum(not r["labels"] for r in rows) / len(rows)
+    assert none_share >= 0.75  # most real sentences carry no stance
+    random_rows = [r for r in rows if r["stratum"] == "random"]
+    assert sum(not r["labels"] for r in random_rows) / len(random_rows) >= none_share - 0.02
+    counts = Counter(lab for r in rows for lab in r["labels"])
+    assert all(counts[lab] >= 150 for lab in LABELS)
+
+
+def test_splits_are_by_document_and_test_is_unseen() -> None:
+    docs = {s: {r["doc"] for r in _rows(REAL, s)} for s in SPLITS}
+    assert not docs["train"] & docs["dev"] and not docs["train"] & docs["test"] and not docs["dev"] & docs["test"]
+    test = {_norm(r["text"]) for r in _rows(REAL, "test")}
+    seen = {_norm(r["text"]) for folder in (REAL, WRITTEN) for s in ("train", "dev") for r in _rows(folder, s)}
+    assert not test & seen, sorted(test & seen)[:3]
+
+
+def test_annotations_hold_both_passes_and_the_final_labels() -> None:
+    ann = {a["id"]: a for a in map(json.loads, (REAL / "annotations.jsonl").read_text(encoding="utf-8").splitlines())}
+    rows = [r for s in SPLITS for r in _rows(REAL, s)]
+    assert len(ann) == len(rows)
+    for r in rows:
+        a = ann[r["id"]]
+        assert a["final"] == r["labels"]
+        assert a["adjudicated"] == (a["pass_a"] != a["pass_b"])
+        if not a["adjudicated"]:
+            assert a["final"] == a["pass_a"]
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_datasheet_kappa_matches_the_annotations(label: str) -> None:
+    from sklearn.metrics import cohen_kappa_score
+
+    ann = [json.loads(line) for line in (REAL / "annotations.jsonl").read_text(encoding="utf-8").splitlines()]
+    kappa = cohen_kappa_score([label in a["pass_a"] for a in ann], [label in a["pass_b"] for a in ann])
+    datasheet = (REAL / "README.md").read_text(encoding="utf-8")
+    assert re.search(rf"\| {label} \| {kappa:.2f} \|", datasheet), f"{label} kappa {kappa:.2f} not in the datasheet"

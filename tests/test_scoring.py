@@ -1,0 +1,121 @@
+"""stance.scoring: sentence records from a model, streaming memory, and the seed article's smoke test."""
+
+from __future__ import annotations
+
+import random
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stance.articles import Article
+from stance.artifact import load_model, load_model_cached
+from stance.fileio import jsonl_lines
+from stance.scoring import score_stream, score_texts
+from tests.conftest import (
+    SEED_ARTICLE,
+    corpus_sentences,
+)
+
+
+def _seed_records(default_model: Path) -> list[dict]:
+    from stance.articles import Article
+    from stance.scoring import score_texts
+
+    model, _ = load_model(default_model)
+    (records,) = score_texts(model, [Article("seed", SEED_ARTICLE.read_text(encoding="utf-8"))])
+    return records
+
+
+def _labels_of(records: list[dict], fragment: str) -> list[str]:
+    (row,) = [r for r in records if fragment in r["text"]]
+    return row["labels"]
+
+
+def test_seed_article_smoke(default_model: Path) -> None:
+    """The product's smoke test: the clear cases of the seed article, as a careful reader labels them."""
+    records = _seed_records(default_model)
+    assert "threat" in _labels_of(records, "the answer will be immediate")
+    assert "denial" in _labels_of(records, "There was no invasion")
+    assert "blame" in _labels_of(records, "blamed Ukraine for provoking")
+    assert "blame" in _labels_of(records, "the Ukrainian authorities provoked this operation")
+    assert "blame" in _labels_of(records, "parroted the Kremlin in blaming Kyiv")
+    assert "blame" in _labels_of(records, "You are escalating this conflict today")
+    assert _labels_of(records, "Those troops were repulsed") == []
+    assert _labels_of(records, "Here's my answer.") == []
+    for r in records:
+        if r["boilerplate"]:
+            assert r["labels"] == []
+    footer = [r for r in records if "Sign up" in r["text"] or "Sign Up" in r["text"]]
+    captions = [r for r in records if "gestures while giving a speech" in r["text"]]
+    assert footer and captions and all(r["boilerplate"] for r in footer + captions)
+
+
+# Known misses of the default model on the seed article, kept visible (docs/recipes.md, "The seed
+# article"): each is a clear case by the codebook that the n-gram tier does not reach.
+SEED_KNOWN_MISSES = [
+    ("unless you commit aggression on Belarus", "threat"),
+    ("I am ready to fight together with the Russians", "threat"),
+    ("The war will acquire a completely different scale", "threat"),
+    ("the Ukrainian authorities provoked this operation", "denial"),
+    ("The United States does not want peace", "blame"),
+]
+
+
+@pytest.mark.xfail(strict=False, reason="known miss of the default n-gram model, see docs/recipes.md")
+@pytest.mark.parametrize(("fragment", "label"), SEED_KNOWN_MISSES)
+def test_seed_article_known_misses(default_model: Path, fragment: str, label: str) -> None:
+    assert label in _labels_of(_seed_records(default_model), fragment)
+
+
+def test_memory_stays_flat_over_many_articles(default_model: Path) -> None:
+    """Scoring a generator of 2,000 small articles holds one chunk at a time: the traced peak is no
+    higher than for 400 articles, and a small fraction of what holding every output line would take."""
+    rng = random.Random(5)
+    pool = corpus_sentences(2000, seed=4)
+
+    def articles(n: int):  # noqa: ANN202
+        for i in range(n):
+            yield Article(f"a{i}", " ".join(rng.choice(pool) for _ in range(5)))
+
+    def peak_and_output(n: int) -> tuple[int, int]:
+        total = 0
+        tracemalloc.start()
+        try:
+            for _article, records in score_stream(str(default_model), articles(n)):
+                total += len(jsonl_lines(records))
+            return tracemalloc.get_traced_memory()[1], total
+        finally:
+            tracemalloc.stop()
+
+    for _ in score_stream(str(default_model), articles(20)):  # load the model and warm the caches first
+        pass
+    small, _ = peak_and_output(400)
+    peak, total = peak_and_output(2000)
+    assert total > 3_000_000
+    assert peak < 1.5 * small + 100_000, (small, peak)
+    assert peak < total / 5, (peak, total)
+
+
+def test_score_texts_empty_and_whitespace_articles(default_model: Path) -> None:
+    model = load_model_cached(str(default_model))
+    assert score_texts(model, [Article("a", ""), Article("b", "  \n\n ")]) == [[], []]
+    out = score_texts(model, [Article("a", ""), Article("b", "They started this war.")], evidence=0)
+    assert out[0] == [] and len(out[1]) == 1 and "evidence" not in out[1][0]
+
+
+def test_score_batch_never_labels_boilerplate_and_records_follow_decisions(default_model: Path) -> None:
+    from stance.scoring import score_batch, to_records
+
+    model = load_model_cached(str(default_model))
+    articles = [Article("seed", SEED_ARTICLE.read_text(encoding="utf-8"))]
+    segmented, P, D = score_batch(model, articles)
+    flat = [s for ss in segmented for s in ss]
+    assert P.shape == D.shape == (len(flat), 3)
+    boiler = np.array([s.boilerplate for s in flat])
+    assert boiler.any() and not D[boiler].any()
+    assert np.array_equal(D[~boiler], model.decide(P)[~boiler])  # elsewhere the model's own decisions
+    (records,) = to_records(articles, segmented, P, D, list(model.labels_))
+    assert [r["labels"] for r in records] == [[lab for lab, d in zip(model.labels_, row) if d] for row in D]
+    assert all("evidence" not in r for r in records)
