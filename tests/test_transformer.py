@@ -275,6 +275,6 @@ def test_model_directory_round_trip(tmp_path: Path, fmt: str) -> None:
     model = TransformerClassifier(**TINY, model_path=str(tiny_encoder(tmp_path / "enc"))).fit(X, Y, X, Y)
     thresholds = {label: float(t) for label, t in zip(model.labels_, model.thresholds_)}
     save_model(model, tmp_path / "m", {"labels": LABELS, "thresholds": thresholds, "transformer": model.description()}, fmt=fmt)
-    loaded, manifest = load_model(tmp_path / "m")
+    loaded, manifest = load_model(tmp_path / "m", trust_model=fmt == "joblib")
     assert manifest["transformer"]["encoder"]["weights_sha256"] == model.encoder_["weights_sha256"]
     assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
