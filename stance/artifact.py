@@ -49,6 +49,7 @@ STANCE_TYPES = [
     "stance.features.mask_text",
     "stance.features.plain_text",
     "stance.embeddings.EmbeddingFeatures",
+    "stance.transformer.TransformerClassifier",  # state: numpy arrays, str, dicts and lists only
 ]
 # Classes (not functions) from these packages are admitted in skops files: skops's own default
 # list leaves out private scikit-learn classes such as sklearn.calibration._CalibratedClassifier,

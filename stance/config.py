@@ -76,7 +76,9 @@ class FeaturesConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    kind: Literal["logreg", "linear_svm", "sgd"] = "logreg"
+    # "transformer": the accurate tier (stance.transformer, extra `accurate`): an encoder fine-tuned
+    # end to end; [features] is not used, and the keys below from `encoder` on apply.
+    kind: Literal["logreg", "linear_svm", "sgd", "transformer"] = "logreg"
     C: float = 4.0
     class_weight: Literal["balanced", "none"] = "balanced"
     max_iter: int = 2000
@@ -85,6 +87,21 @@ class ModelConfig:
     # Score each clause of a compound sentence ("It's not an invasion; they provoked it") too and
     # keep, per label, the highest score, so a stance in one clause is not diluted by the other.
     clause_max: bool = False
+    # The transformer's: encoder folder (config.json, tokenizer.json, model.safetensors; relative to
+    # the config file; none: the packaged all-MiniLM-L6-v2), word pieces per sentence, AdamW epochs,
+    # batch size, learning rates (encoder, head), weight decay, warmup share, dropout, a frozen
+    # word-piece table, and the device ("auto": a GPU when JAX has one).
+    encoder: str | None = None
+    max_length: int = 64
+    epochs: int = 2
+    batch_size: int = 32
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.1
+    dropout: float = 0.1
+    freeze_embeddings: bool = True
+    device: Literal["auto", "cpu", "gpu"] = "auto"
 
 
 @dataclass(frozen=True)
@@ -248,6 +265,30 @@ def validate(cfg: Config) -> None:
             raise StanceError(f"config key 'tune.grid.{key}': expected a list of values or a distribution table")
     if cfg.model.C <= 0:
         raise StanceError("config key 'model.C': must be positive")
+    if cfg.model.kind == "transformer":
+        _validate_transformer(cfg)
+
+
+def _validate_transformer(cfg: Config) -> None:
+    m = cfg.model
+    checks = (
+        ("max_length", 8 <= m.max_length <= 512, "must be in [8, 512]"),
+        ("epochs", m.epochs >= 1, "must be at least 1"),
+        ("batch_size", m.batch_size >= 1, "must be at least 1"),
+        ("lr", m.lr > 0, "must be positive"),
+        ("head_lr", m.head_lr > 0, "must be positive"),
+        ("weight_decay", m.weight_decay >= 0, "must not be negative"),
+        ("warmup", 0 <= m.warmup < 1, "must be in [0, 1)"),
+        ("dropout", 0 <= m.dropout < 1, "must be in [0, 1)"),
+        ("encoder", m.encoder is None or bool(m.encoder.strip()), "must name a folder (or be left out for the packaged encoder)"),
+    )
+    for key, ok, why in checks:
+        if not ok:
+            raise StanceError(f"config key 'model.{key}': {why}, got {getattr(m, key)!r}")
+    if cfg.thresholds.strategy == "cv":
+        raise StanceError(
+            'config key \'thresholds.strategy\': "cv" is not available with model.kind = "transformer" (one fine-tune per fold); use "dev" or "fixed"'
+        )
 
 
 def is_hub_id(source: str) -> bool:
@@ -264,6 +305,12 @@ def _resolve(entry: Any, base: Path) -> Any:
     if is_hub_id(entry) and not Path(local).exists():
         return entry
     return local
+
+
+def _resolve_folder(entry: str, base: Path) -> str:
+    """A local folder named in a config, relative to the config's folder (``~`` expanded)."""
+    entry = os.path.expanduser(entry)
+    return entry if Path(entry).is_absolute() else os.path.normpath(base / entry)
 
 
 def resolve_data_paths(raw: dict[str, Any], base: str | Path) -> dict[str, Any]:
@@ -302,6 +349,9 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     except (tomllib.TOMLDecodeError, RecursionError) as exc:  # tomllib recurses on deeply nested arrays
         raise StanceError(f"invalid TOML: {exc}", path=path) from None
     raw = resolve_data_paths(raw, Path(path).parent)
+    model = raw.get("model")
+    if isinstance(model, dict) and isinstance(model.get("encoder"), str) and model["encoder"]:
+        model["encoder"] = _resolve_folder(model["encoder"], Path(path).parent)
     raw = apply_overrides(raw, overrides or [])
     try:
         return config_from_dict(raw)

@@ -340,9 +340,12 @@ def split_clauses(text: str) -> list[str]:
     return parts if len(parts) > 1 else [text]
 
 
-def build_model(cfg: Config, n_jobs: int | None = None) -> StanceClassifier:
-    """The estimator a config describes (unfitted)."""
+def build_model(cfg: Config, n_jobs: int | None = None) -> Any:
+    """The estimator a config describes (unfitted): a :class:`StanceClassifier`, or for
+    ``model.kind = "transformer"`` a :class:`~stance.transformer.TransformerClassifier`."""
     t = cfg.thresholds
+    if cfg.model.kind == "transformer":
+        return build_transformer(cfg)
     return StanceClassifier(
         features=build_features(cfg.features),
         classifier=build_classifier(cfg.model, cfg.seed),
@@ -355,4 +358,30 @@ def build_model(cfg: Config, n_jobs: int | None = None) -> StanceClassifier:
         random_state=cfg.seed,
         n_jobs=n_jobs,
         clause_max=cfg.model.clause_max,
+    )
+
+
+def build_transformer(cfg: Config) -> Any:
+    """The accurate tier's estimator from ``[model]`` and ``[thresholds]``; needs the extra only to fit."""
+    from stance.transformer import TransformerClassifier
+
+    m, t = cfg.model, cfg.thresholds
+    return TransformerClassifier(
+        model_path=m.encoder,
+        labels=cfg.labels,
+        max_length=m.max_length,
+        epochs=m.epochs,
+        batch_size=m.batch_size,
+        lr=m.lr,
+        head_lr=m.head_lr,
+        weight_decay=m.weight_decay,
+        warmup=m.warmup,
+        dropout=m.dropout,
+        freeze_embeddings=m.freeze_embeddings,
+        threshold=t.fixed if t.strategy == "fixed" else "dev",
+        none_rate=t.none_rate,
+        threshold_min=t.min,
+        threshold_max=t.max,
+        random_state=cfg.seed,
+        device=m.device,
     )

@@ -10,7 +10,7 @@ from typing import Any
 from stance.config import Config
 from stance.data import LabelledData, load_split
 from stance.errors import StanceError
-from stance.model import StanceClassifier, build_model
+from stance.model import build_model
 
 MIN_POSITIVES = 3
 
@@ -70,7 +70,7 @@ def check_output(out: Path, force: bool, fmt: str) -> None:
         raise StanceError("already holds a model; use --force to replace it", path=out)
 
 
-def fit_model(cfg: Config, train: LabelledData, dev: LabelledData | None, n_jobs: int | None = None) -> tuple[StanceClassifier, str]:
+def fit_model(cfg: Config, train: LabelledData, dev: LabelledData | None, n_jobs: int | None = None) -> tuple[Any, str]:
     """The config's estimator fitted on train, its thresholds learnt on dev (or on out-of-fold
     predictions on train; see :class:`~stance.model.StanceClassifier`).
 
@@ -80,6 +80,11 @@ def fit_model(cfg: Config, train: LabelledData, dev: LabelledData | None, n_jobs
     check_trainable(train, min_positives(cfg))
     if cfg.thresholds.strategy == "dev" and dev is not None:
         check_tunable(dev)
+    if cfg.model.kind == "transformer" and cfg.thresholds.strategy == "dev" and dev is None:
+        raise StanceError(
+            "config key 'data.dev': model.kind = \"transformer\" learns its thresholds on a dev split; "
+            'name one, or set thresholds.strategy = "fixed"'
+        )
     model = build_model(cfg, n_jobs=n_jobs)
     held_out = (dev.texts, dev.Y) if dev is not None and cfg.thresholds.strategy == "dev" else (None, None)
     with feature_errors(train.source):
@@ -155,7 +160,9 @@ def train(
         "dev_metrics": dev_metrics,
         **({"error_rates": error_rates} if error_rates is not None else {}),
     }
-    if cfg.features.kind in ("embeddings", "tfidf+embeddings"):
+    if cfg.model.kind == "transformer":  # the encoder, hyper-parameters, framework versions, history
+        manifest["transformer"] = model.description()
+    elif cfg.features.kind in ("embeddings", "tfidf+embeddings"):
         from stance.embeddings import embedding_info
 
         manifest["embedding"] = embedding_info(cfg.features.embedding_model)

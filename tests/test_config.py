@@ -127,7 +127,7 @@ def test_unknown_key_without_close_match_has_no_hint(tmp_path: Path) -> None:
         ("[features]\nsublinear_tf = 1\n", "config key 'features.sublinear_tf': expected bool"),
         (
             "[model]\nkind = 'logrg'\n",
-            "config key 'model.kind': 'logrg' is not one of 'logreg', 'linear_svm', 'sgd' (did you mean \"logreg\"?)",
+            "config key 'model.kind': 'logrg' is not one of 'logreg', 'linear_svm', 'sgd', 'transformer' (did you mean \"logreg\"?)",
         ),
         ("[data]\nlabel_format = 'csv'\n", "config key 'data.label_format'"),
         ("[data]\ndev = 3\n", "config key 'data.dev': expected str, got int 3"),
