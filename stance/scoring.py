@@ -166,14 +166,29 @@ def score_articles(
 _FORKED_MODEL: Any = None  # the model a forked worker inherited from the process that forked it
 
 
+class WorkerInterrupted(Exception):
+    """A worker's KeyboardInterrupt, carried back as an exception: multiprocessing's pool reports only
+    ``Exception``s, so a worker dying of anything else would leave the parent waiting for ever."""
+
+
 def _score_forked(chunk: list[Article], evidence: int) -> list[Records]:
     """A forked worker's chunk: records with their JSON lines rendered here, not in the writing process."""
     out = []
-    for records in score_texts(_FORKED_MODEL, chunk, evidence):
-        r = Records(records)
-        r.jsonl = jsonl_lines(records)
-        out.append(r)
+    try:
+        for records in score_texts(_FORKED_MODEL, chunk, evidence):
+            r = Records(records)
+            r.jsonl = jsonl_lines(records)
+            out.append(r)
+    except KeyboardInterrupt:
+        raise WorkerInterrupted() from None
     return out
+
+
+def _results(result: Any) -> list[Records]:
+    try:
+        return result.get()
+    except WorkerInterrupted:
+        raise KeyboardInterrupt from None
 
 
 def _can_fork() -> bool:
@@ -201,10 +216,10 @@ def _score_in_forks(
             pending.append((chunk, pool.apply_async(_score_forked, (chunk, evidence))))
             if len(pending) >= 2 * jobs:
                 done, result = pending.popleft()
-                yield from zip(done, result.get())
+                yield from zip(done, _results(result))
         while pending:
             done, result = pending.popleft()
-            yield from zip(done, result.get())
+            yield from zip(done, _results(result))
         finished = True
     finally:
         if finished:
