@@ -31,7 +31,7 @@ from stance.segment import Sentence, split_sentences
 
 # A chunk is scored in one matrix pass: in one process small, so that the traced peak stays a small
 # fraction of the output; in workers four times larger, as messages between processes cost per chunk.
-CHUNK_ARTICLES = 16
+CHUNK_ARTICLES = 8
 WORKER_CHUNK_ARTICLES = 64
 CHUNK_CHARS = 400_000
 BACKENDS = ("loky", "threading", "multiprocessing", "dask")
