@@ -194,7 +194,9 @@ def _results(result: Any) -> list[Records]:
 def _can_fork() -> bool:
     import multiprocessing
 
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    # A process that has loaded JAX (the accurate tier) runs XLA's threads: forking it can deadlock
+    # the children, so such a process uses joblib's fresh worker processes instead.
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() and "jax" not in sys.modules
 
 
 def _score_in_forks(
