@@ -415,7 +415,8 @@ def test_evaluate_and_score_outputs_are_replaced_atomically(model_dir: Path, tmp
     monkeypatch.setattr(stance.scoring, "score_texts", interrupted_after_one_chunk)
     many = tmp_path / "many.jsonl"
     many.write_text("".join(json.dumps({"id": f"a{i}", "text": "They blamed us. We deny it."}) + "\n" for i in range(100)))
-    r = cli("score", model_dir, many, "--out", scores)
+    # one process: the patched function must run here, not in a worker that imported a fresh copy
+    r = cli("score", model_dir, many, "--out", scores, "--jobs", "1")
     assert r.exit_code == 130
     assert scores.read_text() == "old\n" and temp_files(scores) == []
     monkeypatch.undo()
