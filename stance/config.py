@@ -28,6 +28,8 @@ else:  # pragma: no cover
 # A Hugging Face hub id with an optional split: "user/dataset" or "user/dataset:train".
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(:[\w.-]+)?$")
 DATA_SPLITS = ("train", "dev", "test")
+# [data] keys that name files: the splits, and a teacher's soft labels for distillation.
+DATA_PATHS = (*DATA_SPLITS, "soft")
 # Files stance reads as local files whatever their path looks like.
 LOCAL_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".parquet")
 
@@ -44,6 +46,11 @@ class DataConfig:
     # "auto" recognises a list column, a delimited string column, or one 0/1 column per label.
     label_format: Literal["auto", "list", "delimited", "wide"] = "auto"
     delimiter: str = ";"
+    # Distillation: sentences with a teacher's probabilities (`stance distill`), learnt beside the
+    # gold labels as soft targets by the fast tier; each row's weight against a gold row's is soft_weight.
+    soft: str | list[str] | None = None
+    soft_field: str = "soft"
+    soft_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -265,6 +272,13 @@ def validate(cfg: Config) -> None:
             raise StanceError(f"config key 'tune.grid.{key}': expected a list of values or a distribution table")
     if cfg.model.C <= 0:
         raise StanceError("config key 'model.C': must be positive")
+    if cfg.data.soft and not cfg.data.soft_weight > 0:
+        raise StanceError("config key 'data.soft_weight': must be positive")
+    if cfg.data.soft and (cfg.model.kind == "transformer" or cfg.thresholds.strategy == "cv"):
+        raise StanceError(
+            "config key 'data.soft': soft labels are learnt by the fast tier with thresholds tuned on a dev split "
+            '(thresholds.strategy = "dev" or "fixed", model.kind not "transformer")'
+        )
     if cfg.model.kind == "transformer":
         _validate_transformer(cfg)
 
@@ -318,7 +332,7 @@ def resolve_data_paths(raw: dict[str, Any], base: str | Path) -> dict[str, Any]:
     (so a config works from any working directory)."""
     data = raw.get("data")
     if isinstance(data, dict):
-        for key in DATA_SPLITS:
+        for key in DATA_PATHS:
             value = data.get(key)
             data[key] = [_resolve(v, Path(base)) for v in value] if isinstance(value, list) else _resolve(value, Path(base))
     return raw
@@ -334,7 +348,7 @@ def relative_data_paths(raw: dict[str, Any], folder: str | Path) -> dict[str, An
         return os.path.relpath(entry, folder)
 
     data = dict(raw.get("data") or {})
-    for key in DATA_SPLITS:
+    for key in DATA_PATHS:
         value = data.get(key)
         data[key] = [rel(v) for v in value] if isinstance(value, list) else rel(value)
     return {**raw, "data": data}

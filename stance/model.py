@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from stance.config import Config, ModelConfig
 from stance.features import TextFeatures, build_features
+from stance.soft import fit_weighted_ovr, is_soft
 from stance.thresholds import learn_thresholds
 
 THRESHOLD_MODES = ("dev", "cv")
@@ -109,21 +110,40 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.clause_max = clause_max
 
     # -----------------------------------------------------------------------------------------
-    def fit(self, X: Sequence[str], Y: Any, X_dev: Sequence[str] | None = None, Y_dev: Any = None) -> StanceClassifier:
-        """Fit features and classifiers on ``X, Y``, then learn ``thresholds_`` (see ``threshold``)."""
+    def fit(
+        self,
+        X: Sequence[str],
+        Y: Any,
+        X_dev: Sequence[str] | None = None,
+        Y_dev: Any = None,
+        sample_weight: Any = None,
+    ) -> StanceClassifier:
+        """Fit features and classifiers on ``X, Y``, then learn ``thresholds_`` (see ``threshold``).
+
+        ``Y`` may hold soft targets in [0, 1] (a teacher's probabilities, for distillation): each
+        such row is learnt as a positive of weight y and a negative of weight 1 - y, which is the
+        cross-entropy against y. ``sample_weight`` weighs rows (for example distilled against gold).
+        """
         from sklearn.linear_model import LogisticRegression
 
         X = list(X)
         Y = np.asarray(Y)
         self._check_params(X, Y, X_dev, Y_dev)
+        soft = is_soft(Y)
+        if (soft or sample_weight is not None) and self.threshold == "cv":
+            raise ValueError("soft targets and sample weights need threshold='dev' (with a dev split) or a number")
+        if soft and self.threshold == "dev" and X_dev is None:
+            raise ValueError("soft targets need a dev split to learn thresholds on (or a fixed threshold)")
         self.features_ = clone(self.features if self.features is not None else TextFeatures())
         base = clone(self.classifier if self.classifier is not None else LogisticRegression(class_weight="balanced"))
-        self.ovr_ = OneVsRestClassifier(base, n_jobs=self.n_jobs)
         F = self.features_.fit_transform(X)
         # per-label fits in processes get the matrix as a copy, not memory-mapped: liblinear refuses a
         # read-only map ("WRITEBACKIFCOPY base is read-only"), and is not safe to run in threads
         with parallel_config(max_nbytes=None):
-            self.ovr_.fit(F, Y)
+            if soft or sample_weight is not None:
+                self.ovr_ = fit_weighted_ovr(base, F, Y.astype(np.float64), sample_weight, self.n_jobs)
+            else:
+                self.ovr_ = OneVsRestClassifier(base, n_jobs=self.n_jobs).fit(F, Y)
         self.labels_ = list(self.labels) if self.labels is not None else [str(j) for j in range(Y.shape[1])]
         self.classes_ = np.arange(Y.shape[1])
         self._evidence_cache = None
@@ -145,6 +165,8 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self, X: list[str], Y: np.ndarray, X_dev: Any, Y_dev: Any) -> None:
         if Y.ndim != 2:
             raise ValueError("Y must be a 2-d 0/1 matrix (n_samples, n_labels)")
+        if Y.dtype.kind == "f" and (np.isnan(Y).any() or Y.min(initial=0) < 0 or Y.max(initial=0) > 1):
+            raise ValueError("Y must hold 0/1 labels or probabilities in [0, 1]")
         if len(X) != len(Y):
             raise ValueError(f"X has {len(X)} texts but Y has {len(Y)} rows")
         if self.labels is not None and len(self.labels) != Y.shape[1]:

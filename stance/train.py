@@ -7,8 +7,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from stance.config import Config
 from stance.data import LabelledData, load_split
+from stance.distill import load_soft
 from stance.errors import StanceError
 from stance.model import build_model
 
@@ -70,9 +73,17 @@ def check_output(out: Path, force: bool, fmt: str) -> None:
         raise StanceError("already holds a model; use --force to replace it", path=out)
 
 
-def fit_model(cfg: Config, train: LabelledData, dev: LabelledData | None, n_jobs: int | None = None) -> tuple[Any, str]:
-    """The config's estimator fitted on train, its thresholds learnt on dev (or on out-of-fold
-    predictions on train; see :class:`~stance.model.StanceClassifier`).
+def fit_model(
+    cfg: Config,
+    train: LabelledData,
+    dev: LabelledData | None,
+    n_jobs: int | None = None,
+    soft: tuple[list[str], np.ndarray] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[Any, str]:
+    """The config's estimator fitted on train (and on ``soft``: texts with a teacher's probabilities),
+    its thresholds learnt on dev (or on out-of-fold predictions on train; see
+    :class:`~stance.model.StanceClassifier`).
 
     Returns the model and where its thresholds came from (``dev``, ``train-cv``, ``fixed``). Test
     data never enters.
@@ -86,9 +97,21 @@ def fit_model(cfg: Config, train: LabelledData, dev: LabelledData | None, n_jobs
             'name one, or set thresholds.strategy = "fixed"'
         )
     model = build_model(cfg, n_jobs=n_jobs)
+    if on_progress is not None and "progress" in model.get_params():  # the transformer's epochs take minutes
+        model.set_params(progress=on_progress)
     held_out = (dev.texts, dev.Y) if dev is not None and cfg.thresholds.strategy == "dev" else (None, None)
+    X, Y, weights = train.texts, train.Y, None
+    if soft is not None:  # distillation: the teacher's probabilities beside the gold labels
+        if cfg.thresholds.strategy == "dev" and dev is None:
+            raise StanceError("config key 'data.soft': soft labels need a dev split (data.dev) to learn thresholds on")
+        X = list(train.texts) + list(soft[0])
+        Y = np.vstack([train.Y.astype(np.float64), soft[1]])
+        weights = np.concatenate([np.ones(len(train)), np.full(len(soft[0]), cfg.data.soft_weight)])
     with feature_errors(train.source):
-        model.fit(train.texts, train.Y, *held_out)
+        if weights is None:
+            model.fit(X, Y, *held_out)
+        else:
+            model.fit(X, Y, *held_out, sample_weight=weights)
     return model, model.thresholds_from_
 
 
@@ -115,6 +138,7 @@ def train(
     fmt: str = "skops",
     n_jobs: int | None = None,
     on_step: Callable[[str], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Train from a config and write the model directory; returns the manifest."""
     import warnings
@@ -132,8 +156,13 @@ def train(
     if cfg.data.dev:
         step(f"loading dev data {cfg.data.dev}")
         dev = load_split(cfg, "dev")
-    step(f"fitting {cfg.model.kind} on {len(train_data)} sentences")
-    model, source = fit_model(cfg, train_data, dev, n_jobs=n_jobs)
+    soft = soft_digest = None
+    if cfg.data.soft:
+        step(f"loading soft labels {cfg.data.soft}")
+        *soft, soft_digest = load_soft(cfg.data.soft, cfg.labels, cfg.data)
+    also = f" and {len(soft[0])} with soft labels" if soft else ""
+    step(f"fitting {cfg.model.kind} on {len(train_data)} sentences{also}")
+    model, source = fit_model(cfg, train_data, dev, n_jobs=n_jobs, soft=tuple(soft) if soft else None, on_progress=on_progress)  # type: ignore[arg-type]
     dev_metrics = error_rates = None
     if dev is not None:
         step("measuring on dev")
@@ -156,6 +185,7 @@ def train(
         "data": {
             "train": {"path": cfg.data.train, "sha256": train_data.sha256, "n": len(train_data)},
             **({"dev": {"path": cfg.data.dev, "sha256": dev.sha256, "n": len(dev)}} if dev is not None else {}),
+            **({"soft": {"path": cfg.data.soft, "sha256": soft_digest, "n": len(soft[0])}} if soft else {}),
         },
         "dev_metrics": dev_metrics,
         **({"error_rates": error_rates} if error_rates is not None else {}),

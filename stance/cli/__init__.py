@@ -11,7 +11,7 @@ from stance.cli._app import app, main
 # isort: off
 # registered in the order `stance --help` lists them: the workflow, then the labelling loop
 from stance.cli import train, evaluate, calibrate, score, compare, compare_groups, verify, cv, tune  # noqa: F401, E402
-from stance.cli import suggest, convert, merge, audit  # noqa: F401, E402
+from stance.cli import suggest, convert, merge, audit, distill  # noqa: F401, E402
 
 # isort: on
 

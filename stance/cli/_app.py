@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any, NoReturn
@@ -166,6 +167,67 @@ def spinner(console: Any, text: str, lines: bool = False) -> Iterator[Any]:
         out = _Lines(console, lines)
         out.update(text)
         yield out
+
+
+class _Bar:
+    """Steps as a status line, and long stages (fine-tuning epochs, scoring a pool) as a progress
+    bar with elapsed and remaining time; off a terminal, each step and each tenth of a stage as a line."""
+
+    def __init__(self, console: Any, progress: Any) -> None:
+        self.console, self.progress, self.task, self.shown = console, progress, None, (None, -1)
+        self.t0 = time.monotonic()
+        if progress is not None:
+            self.task = progress.add_task("", total=None)
+
+    def update(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=text, total=None, completed=0)
+        else:
+            self.console.print(text)
+
+    def advance(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=stage, total=total, completed=done)
+            return
+        if self.shown[0] != stage:
+            self.shown, self.t0 = (stage, -1), time.monotonic()
+        tenth = 10 * done // max(total, 1)
+        if tenth > self.shown[1]:
+            self.shown = (stage, tenth)
+            spent = time.monotonic() - self.t0
+            left = spent * (total - done) / max(done, 1)
+            self.console.print(
+                f"{stage}: {done}/{total} ({100 * done // max(total, 1)}%, {_clock(spent)} elapsed, about {_clock(left)} left)"
+            )
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
+
+
+@contextlib.contextmanager
+def progress_bar(console: Any, text: str) -> Iterator[_Bar]:
+    """A :class:`_Bar`: ``update(text)`` for a step, ``advance(stage, done, total)`` for a long stage."""
+    if console.is_terminal and not _STATE["quiet"]:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as progress:
+            bar = _Bar(console, progress)
+            bar.update(text)
+            yield bar
+    else:
+        bar = _Bar(console, None)
+        bar.update(text)
+        yield bar
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from stance.cli._app import app, plural, spinner, status
+from stance.cli._app import app, plural, progress_bar, status
 
 
 @app.command("train")
@@ -28,8 +28,8 @@ def train_cli(
 
     cfg = load_config(config, overrides)
     console = status()
-    with spinner(console, "training", lines=True) as line:
-        manifest = train(cfg, out, force=force, fmt=fmt, n_jobs=jobs, on_step=lambda m: line.update(m))
+    with progress_bar(console, "training") as bar:
+        manifest = train(cfg, out, force=force, fmt=fmt, n_jobs=jobs, on_step=bar.update, on_progress=bar.advance)
     console.print(f"wrote {out} ({plural(manifest['data']['train']['n'], 'training sentence')})")
     dev = manifest.get("dev_metrics")
     if dev:
