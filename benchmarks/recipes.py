@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from stance.config import load_config  # noqa: E402
 from stance.data import load_data  # noqa: E402
+from stance.distill import load_soft  # noqa: E402
 from stance.evaluate import f1_scores  # noqa: E402
 from stance.train import fit_model  # noqa: E402
 
@@ -76,6 +77,12 @@ def main() -> None:
     ap.add_argument("--real-dev", default=None, help="a labelled real-text JSONL to measure on (never trained or tuned on)")
     ap.add_argument("--out", default=None, help="write the Markdown table here")
     ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument(
+        "--accurate",
+        default=None,
+        help="a model directory trained with configs/accurate.toml: measured as it is (its fine-tune takes ~20 min, "
+        "so it is trained once with stance train, not here); its train s is the manifest's",
+    )
     args = ap.parse_args()
 
     import os
@@ -107,8 +114,9 @@ def main() -> None:
             if key not in train_cache:
                 train_cache[key] = (load_data(cfg.data.train, labels, cfg.data), load_data(cfg.data.dev, labels, cfg.data))
             tr, dev = train_cache[key]
+            soft = load_soft(cfg.data.soft, labels, cfg.data)[:2] if cfg.data.soft else None
             t0 = time.perf_counter()
-            model, _ = fit_model(cfg, tr, dev)
+            model, _ = fit_model(cfg, tr, dev, soft=soft)
             fit_s = time.perf_counter() - t0
         except Exception as exc:  # an optional extra missing: say so in the table
             print(f"skipping {name}: {exc}", file=sys.stderr)
@@ -123,6 +131,18 @@ def main() -> None:
         print(
             f"{name}: " + ", ".join(f"{k} {v[0]:.3f}" for k, v in scores.items()) + f", fit {fit_s:.1f}s, {sps:.0f} sent/s", file=sys.stderr
         )
+
+    if args.accurate:
+        from stance.artifact import load_model
+
+        model, manifest = load_model(args.accurate)
+        scores = {set_name: macro(d.Y, model.predict(d.texts)) for set_name, d in sets.items()}
+        fit_s = sum(h["seconds"] for h in manifest["transformer"]["history"])
+        t0 = time.perf_counter()
+        model.predict_proba(speed_texts[: len(speed_texts) // 4])
+        sps = (len(speed_texts) // 4) / (time.perf_counter() - t0)
+        rows.append(("accurate tier: MiniLM-L6 fine-tuned (configs/accurate.toml)", scores, fit_s, sps))
+        print("accurate: " + ", ".join(f"{k} {v[0]:.3f}" for k, v in scores.items()), file=sys.stderr)
 
     set_names = list(sets)
     head = "| recipe | " + " | ".join(set_names) + " | train s | sentences/s |"

@@ -31,7 +31,7 @@ def teach(
     text_field: str = "text",
     soft_field: str = "soft",
     trust_model: bool = False,
-    batch_size: int = 2048,
+    batch_size: int = 512,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Write ``out``: every sentence of ``pool`` with the model's probabilities. Returns a summary

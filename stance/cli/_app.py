@@ -195,10 +195,8 @@ class _Bar:
         if tenth > self.shown[1]:
             self.shown = (stage, tenth)
             spent = time.monotonic() - self.t0
-            left = spent * (total - done) / max(done, 1)
-            self.console.print(
-                f"{stage}: {done}/{total} ({100 * done // max(total, 1)}%, {_clock(spent)} elapsed, about {_clock(left)} left)"
-            )
+            left = f", about {_clock(spent * (total - done) / done)} left" if tenth and done < total else ""
+            self.console.print(f"{stage}: {done}/{total} ({100 * done // max(total, 1)}%, {_clock(spent)} elapsed{left})")
 
 
 def _clock(seconds: float) -> str:
