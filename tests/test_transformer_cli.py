@@ -52,6 +52,10 @@ def test_train_score_evaluate_a_transformer(tmp_path: Path) -> None:
     assert desc["kind"] == "transformer" and desc["hyperparameters"]["max_length"] == 16
     assert Path(desc["encoder"]["path"]) == (tmp_path / "enc").resolve() or desc["encoder"]["path"].endswith("enc")
     assert len(desc["history"]) == 1
+    # off a terminal the fine-tune's progress comes as lines: the first batch, then each tenth
+    progress = [line for line in r.stderr.splitlines() if line.startswith("train: ")]
+    assert progress[0].startswith("train: 1/") and progress[-1].endswith("elapsed)") and "(100%" in progress[-1]
+    assert any("left)" in line for line in progress[1:-1]) or len(progress) == 2
 
     articles = tmp_path / "articles.jsonl"
     articles.write_text(json.dumps({"id": "a1", "text": "The farmer fed the cat this morning. The rain will not stop."}) + "\n")
