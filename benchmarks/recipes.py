@@ -60,6 +60,8 @@ RECIPES: dict[str, tuple[str, list[str]]] = {
     "embeddings (MiniLM) + logreg": ("configs/embeddings.toml", []),
     "embeddings + word n-grams": ("configs/embeddings-ngrams.toml", []),
     "default, thresholds at none_rate 0.85": ("configs/default.toml", ["thresholds.none_rate=0.85"]),
+    "default + distillation (accurate tier's soft labels on 12k real sentences)": ("configs/distilled.toml", []),
+    "default + distillation, soft rows weighted 0.5": ("configs/distilled.toml", ["data.soft_weight=0.5"]),
 }
 
 

@@ -78,3 +78,20 @@ def test_datasheet_kappa_matches_the_annotations(label: str) -> None:
     kappa = cohen_kappa_score([label in a["pass_a"] for a in ann], [label in a["pass_b"] for a in ann])
     datasheet = (REAL / "README.md").read_text(encoding="utf-8")
     assert re.search(rf"\| {label} \| {kappa:.2f} \|", datasheet), f"{label} kappa {kappa:.2f} not in the datasheet"
+
+
+def test_distillation_pool_is_real_unlabelled_text_from_documents_no_split_holds() -> None:
+    """seeds/real/distill.jsonl: the accurate tier's probabilities on real sentences, for the fast
+    default to learn. Its documents are in no split (so no dev or test text leaks in as soft labels)."""
+    path = REAL / "distill.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 5000
+    for row in rows:
+        assert row["text"].strip() and row["url"].startswith("https://") and row["licence"].startswith(LICENCES)
+        assert set(row["soft"]) == set(LABELS) and all(0 <= p <= 1 for p in row["soft"].values())
+        assert row["teacher"]["kind"] == "transformer" and len(row["teacher"]["model_sha256"]) == 64
+        assert "labels" not in row  # soft labels only: no one labelled these
+    used_docs = {r["doc"] for s in SPLITS for r in _rows(REAL, s)}
+    assert not {r["source"] for r in rows} & used_docs
+    labelled = {_norm(r["text"]) for folder in (REAL, WRITTEN) for s in SPLITS for r in _rows(folder, s)}
+    assert not {_norm(r["text"]) for r in rows} & labelled
