@@ -272,13 +272,17 @@ def score_stream(
         raise StanceError(f"unknown backend '{backend}' (use loky, threading or dask)")
     model_dir = str(model_dir)
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
-    if jobs == 1 and backend == "loky":
-        yield from score_articles(load_model_cached(model_dir, trust_model), articles, evidence, chunk_size or CHUNK_ARTICLES)
-        return
+    if backend == "loky":
+        model = load_model_cached(model_dir, trust_model)
+        # a model that spreads its own work over the cores (the transformer's XLA threads) is scored
+        # here: workers would only compete for the same cores, and forking its threads can deadlock
+        if jobs == 1 or getattr(model, "threaded_scoring", False):
+            yield from score_articles(model, articles, evidence, chunk_size or CHUNK_ARTICLES)
+            return
+        if _can_fork():
+            yield from _score_in_forks(model, articles, jobs, evidence, chunk_size or WORKER_CHUNK_ARTICLES)
+            return
     chunk_size = chunk_size or WORKER_CHUNK_ARTICLES
-    if backend == "loky" and _can_fork():
-        yield from _score_in_forks(load_model_cached(model_dir, trust_model), articles, jobs, evidence, chunk_size)
-        return
     from joblib import Parallel, delayed, parallel_config
 
     ctx: Any

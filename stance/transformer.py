@@ -79,6 +79,10 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
     thresholds_, thresholds_from_, history_ (mean training loss per epoch, seconds per epoch).
     """
 
+    # XLA spreads one process's scoring over every core: stance scores it in one process (see
+    # stance.scoring.score_stream), never in forked workers
+    threaded_scoring = True
+
     def __init__(
         self,
         model_path: str | None = None,

@@ -86,3 +86,32 @@ def test_a_transformer_without_dev_split_says_so(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
     r = cli("train", "--config", cfg, "--out", tmp_path / "m", "--set", "data.dev=''")
     assert_one_line_error(r, "data.dev", "fixed")
+
+
+def test_scoring_a_transformer_with_several_jobs_does_not_hang(tmp_path: Path) -> None:
+    """In a fresh process (JAX not yet imported when the jobs are set up), --jobs 2 must neither fork
+    XLA's threads (a deadlock) nor differ from one process."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    model = tmp_path / "model"
+    assert invoke("train", "--config", _config(tmp_path), "--out", model).exit_code == 0
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text(
+        "".join(json.dumps({"id": f"a{i}", "text": "The farmer fed the cat. The rain will not stop."}) + "\n" for i in range(20))
+    )
+    outs = []
+    for jobs in ("2", "1"):
+        out = tmp_path / f"scores{jobs}.jsonl"
+        proc = subprocess.run(
+            [sys.executable, "-m", "stance", "score", str(model), str(articles), "--out", str(out), "--jobs", jobs],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outs.append(out.read_text(encoding="utf-8"))
+    assert outs[0] == outs[1] and len(outs[0].splitlines()) == 40
