@@ -15,7 +15,7 @@ from stance.data import LabelledData, concat, load_split
 from stance.errors import StanceError
 from stance.folds import out_of_fold
 from stance.model import build_model
-from stance.train import check_trainable, feature_errors, min_positives
+from stance.train import check_trainable, feature_errors, min_positives, warn_soft_unused
 
 
 def disagreement(Y: np.ndarray, P: np.ndarray, D: np.ndarray) -> np.ndarray:
@@ -92,6 +92,7 @@ def audit(
         else:
             method = "cleanlab"
     step("loading the training data")
+    warn_soft_unused(cfg, "the audit")
     parts = [load_split(cfg, "train")]
     if cfg.data.dev:
         parts.append(load_split(cfg, "dev"))

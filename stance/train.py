@@ -39,6 +39,14 @@ def check_trainable(data: LabelledData, min_positives: int = MIN_POSITIVES) -> N
             )
 
 
+def warn_soft_unused(cfg: Config, what: str) -> None:
+    """Cross-validation, searches and the audit fold gold data only: a config's soft labels sit out."""
+    if cfg.data.soft:
+        import warnings
+
+        warnings.warn(f"{what} uses the gold labels only; the soft labels of data.soft ({cfg.data.soft}) are not used", stacklevel=3)
+
+
 def check_tunable(dev: LabelledData) -> None:
     """Thresholds tuned on dev need each label to occur there; otherwise the threshold would silently
     be the highest allowed, whatever the model does."""

@@ -61,6 +61,9 @@ def cross_validate(
 
     In each fold, thresholds are tuned on out-of-fold predictions within that fold's training part.
     """
+    from stance.train import warn_soft_unused
+
+    warn_soft_unused(cfg, "cross-validation")
     parts = [load_split(cfg, "train")]
     if cfg.data.dev:
         parts.append(load_split(cfg, "dev"))
@@ -160,8 +163,9 @@ def tune(
     (data paths relative to it, as in any config) and ``out/report.json``."""
     from joblib import Parallel, delayed
 
-    from stance.train import fit_model
+    from stance.train import fit_model, warn_soft_unused
 
+    warn_soft_unused(cfg, "the search")
     candidates = grid_candidates(cfg.tune.grid, cfg.tune.n_iter, cfg.seed)
     configs = [_with(cfg, p) for p in candidates]
     train = load_split(cfg, "train")

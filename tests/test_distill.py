@@ -124,3 +124,14 @@ def test_distill_of_a_missing_pool_is_a_one_line_error(model_dir: Path, tmp_path
     r = cli("distill", model_dir, tmp_path / "nope.jsonl", "--out", tmp_path / "s.jsonl")
     assert_one_line_error(r, "nope.jsonl")
     assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_cross_validation_says_it_leaves_the_soft_labels_out(model_dir: Path, tmp_path: Path) -> None:
+    soft = tmp_path / "soft.jsonl"
+    teach(model_dir, _pool(tmp_path / "pool.jsonl"), soft)
+    data = jsonl(tmp_path / "train.jsonl", TINY)
+    cfg = config(tmp_path, data, data)
+    cfg.write_text(cfg.read_text().replace("[features]", f'soft = "{soft}"\n[features]'))
+    r = cli("cv", "--config", cfg, "--folds", "2")
+    assert r.exit_code == 0, r.output
+    assert "gold labels only" in r.stderr and "data.soft" in r.stderr
