@@ -196,7 +196,7 @@ def _can_fork() -> bool:
 
     # A process that has loaded JAX (the accurate tier) runs XLA's threads: forking it can deadlock
     # the children, so such a process uses joblib's fresh worker processes instead.
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() and "jax" not in sys.modules
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() and sys.modules.get("jax") is None
 
 
 def _score_in_forks(
@@ -242,11 +242,11 @@ def _forked_worker_signals() -> None:
 
 
 def _score_chunk(
-    model_dir: str, chunk: list[Article], evidence: int, trust_model: bool = False
+    model_dir: str, chunk: list[Article], evidence: int, trust_model: bool = False, runtime: str | None = None
 ) -> list[tuple[Article, list[dict[str, Any]]]]:
     from stance.artifact import load_model_cached
 
-    return list(zip(chunk, score_texts(load_model_cached(model_dir, trust_model), chunk, evidence)))
+    return list(zip(chunk, score_texts(load_model_cached(model_dir, trust_model, runtime), chunk, evidence)))
 
 
 def score_stream(
@@ -258,13 +258,14 @@ def score_stream(
     evidence: int = 5,
     chunk_size: int | None = None,
     trust_model: bool = False,
+    runtime: str | None = None,
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
     """Yield (article, sentence records) in input order, scoring chunks in parallel when asked.
 
     ``jobs`` None: every core. With the default backend ("loky": processes), workers are forked from
     this process once the model is loaded (Linux); elsewhere, and with the other backends, joblib's
     workers load the model from ``model_dir`` once each (a joblib model only with ``trust_model``).
-    The output is the same in every case.
+    The output is the same in every case. ``runtime`` replaces an accurate-tier model's runtime.
     """
     from stance.artifact import load_model_cached
 
@@ -273,11 +274,11 @@ def score_stream(
     model_dir = str(model_dir)
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     if jobs == 1 and backend == "loky":
-        yield from score_articles(load_model_cached(model_dir, trust_model), articles, evidence, chunk_size or CHUNK_ARTICLES)
+        yield from score_articles(load_model_cached(model_dir, trust_model, runtime), articles, evidence, chunk_size or CHUNK_ARTICLES)
         return
     chunk_size = chunk_size or WORKER_CHUNK_ARTICLES
     if backend == "loky" and _can_fork():
-        yield from _score_in_forks(load_model_cached(model_dir, trust_model), articles, jobs, evidence, chunk_size)
+        yield from _score_in_forks(load_model_cached(model_dir, trust_model, runtime), articles, jobs, evidence, chunk_size)
         return
     from joblib import Parallel, delayed, parallel_config
 
@@ -288,7 +289,9 @@ def score_stream(
         ctx = parallel_config(backend=backend, n_jobs=jobs)
     with ctx:
         parallel = Parallel(n_jobs=jobs if backend != "dask" else -1, return_as="generator", pre_dispatch="2*n_jobs")
-        for result in parallel(delayed(_score_chunk)(model_dir, chunk, evidence, trust_model) for chunk in chunks(articles, chunk_size)):
+        for result in parallel(
+            delayed(_score_chunk)(model_dir, chunk, evidence, trust_model, runtime) for chunk in chunks(articles, chunk_size)
+        ):
             yield from result
 
 
