@@ -394,7 +394,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         """(batch size, ``logits(ids, rows)``): JAX pads batches to few shapes (each one is compiled),
         ONNX Runtime each batch to its own longest sentence (:mod:`stance.bert_onnx`, no JAX imported)."""
         if bert_onnx.check_runtime(self.runtime) != "jax":
-            session = bert_onnx.cached_session(self._runtime_get(), self.params_, bert._arch(self.config_), self.runtime)
+            session = bert_onnx.cached_session(self._runtime_get(), self.params_, bert._arch(self.config_), self.runtime, self._tokenize)
             return bert_onnx.BATCH_SIZE, lambda ids, rows: session.logits(*bert_onnx.pad(ids, rows, self._pad_id()))
         bs = max(int(self.batch_size), 64)
         return bs, bert.jax_logits(self._scorer(), bs, self.max_length, self._pad_id())

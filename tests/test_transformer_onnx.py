@@ -76,6 +76,19 @@ def test_the_graph_computes_the_jax_forward_pass(local: TransformerClassifier, a
     np.testing.assert_allclose(session.logits(ids[1:, :7], mask[1:, :7]), ref[1:], atol=1e-5)
 
 
+def test_outlier_channels_split_off_keep_the_sum(local: TransformerClassifier) -> None:
+    """The int8 model's float MatMul of each dense layer's largest input channels: the same function."""
+    arch = bert._arch(local.config_)
+    picked = bert_onnx.outlier_channels(local.params_, arch, local._tokenize(list(bert_onnx.CALIBRATION)), 3)
+    assert len(picked) == 4 * arch["layers"] and all(len(v) == 3 for v in picked.values())
+    assert picked["encoder.layer.1.output.dense"].max() < 64 <= len(local.params_["encoder.layer.1.intermediate.dense.bias"])
+    ids = local._tokenize(SENTENCES)
+    tok, mask = bert_onnx.pad(ids, np.arange(len(ids)), 0)
+    plain = bert_onnx.Session(bert_onnx.build_onnx(local.params_, arch)).logits(tok, mask)
+    split = bert_onnx.Session(bert_onnx.build_onnx(local.params_, arch, picked)).logits(tok, mask)
+    np.testing.assert_allclose(split, plain, atol=1e-5)
+
+
 @pytest.mark.parametrize("which", ["local", pytest.param("minilm", marks=needs_minilm)])
 def test_onnx_probabilities_equal_jax(which: str, request: pytest.FixtureRequest) -> None:
     model = request.getfixturevalue(which)
