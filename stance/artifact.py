@@ -256,10 +256,11 @@ def check_trust(model_dir: str | Path, manifest: dict[str, Any], trust_model: bo
     )
 
 
-def load_model(model_dir: str | Path, trust_model: bool = False) -> tuple[Any, dict[str, Any]]:
+def load_model(model_dir: str | Path, trust_model: bool = False, runtime: str | None = None) -> tuple[Any, dict[str, Any]]:
     """Verify (sha256, skops types, version drift warning), then load. Returns (model, manifest).
 
-    A joblib model is refused unless ``trust_model`` (see :func:`check_trust`)."""
+    A joblib model is refused unless ``trust_model`` (see :func:`check_trust`). ``runtime`` (a
+    transformer's only: jax, onnx, onnx-int8) replaces the one the model was trained with."""
     manifest = verify_model(model_dir)
     check_trust(model_dir, manifest, trust_model)
     target = Path(model_dir) / manifest["model_file"]
@@ -291,7 +292,20 @@ def load_model(model_dir: str | Path, trust_model: bool = False) -> tuple[Any, d
             "change thresholds in the config's [thresholds] and train again)",
             path=Path(model_dir) / MANIFEST,
         )
+    if runtime is not None:
+        set_runtime(model, runtime, target)
     return model, manifest
+
+
+def set_runtime(model: Any, runtime: str, target: Path | None = None) -> None:
+    """Score a loaded accurate-tier model with ``runtime`` (``--runtime``); other models have none."""
+    from stance.bert_onnx import RUNTIMES
+
+    if runtime not in RUNTIMES:
+        raise StanceError(f"unknown runtime {runtime!r} (use {', '.join(RUNTIMES)})")
+    if "runtime" not in model.get_params(deep=False):
+        raise StanceError("--runtime applies to the accurate tier (model.kind = 'transformer') only", path=target)
+    model.set_params(runtime=runtime)
 
 
 def manifest_thresholds(manifest: dict[str, Any]) -> list[float]:
@@ -299,17 +313,17 @@ def manifest_thresholds(manifest: dict[str, Any]) -> list[float]:
     return [float(manifest["thresholds"][lab]) for lab in manifest["labels"]]
 
 
-def load_model_cached(model_dir: str | Path, trust_model: bool = False) -> Any:
+def load_model_cached(model_dir: str | Path, trust_model: bool = False, runtime: str | None = None) -> Any:
     """The model of a directory, loaded once per process and per model file (a model retrained into
-    the same folder has a new sha256 and is loaded afresh); used by scoring workers."""
-    return _load_cached(str(model_dir), read_manifest(model_dir)["model_sha256"], trust_model)
+    the same folder has a new sha256 and is loaded afresh) and runtime; used by scoring workers."""
+    return _load_cached(str(model_dir), read_manifest(model_dir)["model_sha256"], trust_model, runtime)
 
 
 @functools.lru_cache(maxsize=4)
-def _load_cached(model_dir: str, sha256: str, trust_model: bool) -> Any:
+def _load_cached(model_dir: str, sha256: str, trust_model: bool, runtime: str | None = None) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return load_model(model_dir, trust_model)[0]
+        return load_model(model_dir, trust_model, runtime)[0]
 
 
 def untrusted_types(target: Path) -> list[str]:

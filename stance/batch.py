@@ -33,6 +33,7 @@ def run_scoring(
     plot_path: str | None = None,
     trust_model: bool = False,
     on_bad_line: Callable[[StanceError], None] | None = None,
+    runtime: str | None = None,
 ) -> Summary:
     """Score ``inputs`` and write ``out`` (``None`` or ``-``: standard output) in ``fmt`` (jsonl,
     csv, html, parquet); write ``summary_path`` if given; returns the summary. ``jobs`` None: every core.
@@ -43,6 +44,7 @@ def run_scoring(
 
     A bad line in a JSONL of articles is fatal unless ``on_bad_line`` is given: then it is passed
     there and skipped, and the good articles are scored. A joblib model loads only with ``trust_model``.
+    ``runtime`` (jax, onnx, onnx-int8) replaces the runtime of an accurate-tier model.
     """
     from stance.artifact import check_trust, load_model_cached, verify_model
     from stance.fileio import atomic_write
@@ -58,7 +60,7 @@ def run_scoring(
     check_trust(model_dir, manifest, trust_model)
     labels = list(manifest["labels"])
     grouped = grouped_prevalence(manifest, group_by, method, n_boot, seed) if group_by else None
-    load_model_cached(str(model_dir), trust_model)  # load (and report a bad model) before any output is opened
+    load_model_cached(str(model_dir), trust_model, runtime)  # load (and report a bad model) before any output is opened
     summary = Summary(labels, grouped)
     with contextlib.ExitStack() as stack:
         if out in (None, "-"):
@@ -67,7 +69,14 @@ def run_scoring(
             fh = stack.enter_context(atomic_write(out, "wb" if fmt == "parquet" else "w"))
         writer = sentence_writer(fmt, fh, labels)
         for article, records in score_stream(
-            model_dir, iter_articles(inputs, on_bad_line=on_bad_line), jobs, backend, scheduler, evidence, trust_model=trust_model
+            model_dir,
+            iter_articles(inputs, on_bad_line=on_bad_line),
+            jobs,
+            backend,
+            scheduler,
+            evidence,
+            trust_model=trust_model,
+            runtime=runtime,
         ):
             row = summary.add(article, records)
             writer.add(article, records, row)

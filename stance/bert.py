@@ -314,6 +314,23 @@ def _pad(ids: list[np.ndarray], rows: np.ndarray, max_length: int, pad_id: int) 
     return tok, mask
 
 
+def jax_logits(
+    scorer: tuple[Any, Any, Any], batch_size: int, max_length: int, pad_id: int
+) -> Callable[[list[np.ndarray], np.ndarray], np.ndarray]:
+    """``logits(ids, rows)`` of a jitted scorer ``(fn, params, device)``: rows padded to a multiple of
+    LENGTH_STEP and to 1, 2, 4, ... ``batch_size`` rows, few shapes, each compiled once."""
+    jax, _ = _backend()
+    fn, params, device = scorer
+
+    def logits(ids: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+        tok, mask = _pad(ids, rows, max_length, pad_id=pad_id)
+        size = min(batch_size, 1 << max(0, len(rows) - 1).bit_length())
+        tok, mask = _pad_rows(tok, size), _pad_rows(mask, size)
+        return np.asarray(fn(params, jax.device_put(tok, device), jax.device_put(mask, device)), dtype=np.float64)
+
+    return logits
+
+
 def _pad_rows(a: np.ndarray, n: int) -> np.ndarray:
     if len(a) >= n:
         return a

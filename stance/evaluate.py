@@ -83,18 +83,20 @@ def evaluate(
     text_field: str | None = None,
     labels_field: str | None = None,
     trust_model: bool = False,
+    runtime: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate a saved model on a labelled file; returns the report dict (write it with
     :func:`stance.render.files.write_report`). ``threshold`` decides with one value for every label
     instead of the model's own thresholds. A split too small for its figures to mean much is
-    warned about (:class:`~stance.metrics.SmallSampleWarning`) and noted in the report's ``warnings``."""
+    warned about (:class:`~stance.metrics.SmallSampleWarning`) and noted in the report's ``warnings``.
+    ``runtime`` (jax, onnx, onnx-int8) replaces the runtime of an accurate-tier model."""
     import warnings
 
     from stance.artifact import load_model, manifest_thresholds
 
     if threshold is not None and not 0 < threshold < 1:
         raise StanceError(f"--threshold must be between 0 and 1 (exclusive), got {threshold:g}")
-    model, manifest = load_model(model_dir, trust_model)
+    model, manifest = load_model(model_dir, trust_model, runtime)
     labels = manifest["labels"]
     ds = load_labelled(manifest, data, text_field, labels_field)
     P = model.predict_proba(ds.texts)
@@ -105,6 +107,7 @@ def evaluate(
         "labels": labels,
         "thresholds": dict(zip(labels, [round(t, 4) for t in thresholds])),
         "model_sha256": manifest["model_sha256"],
+        **({"runtime": model.runtime} if hasattr(model, "runtime") else {}),  # the accurate tier's (--runtime)
         "train_sha256": manifest.get("data", {}).get("train", {}).get("sha256"),
         "config": manifest.get("config"),
         "versions": manifest.get("versions"),

@@ -406,4 +406,5 @@ def build_transformer(cfg: Config) -> Any:
         threshold_max=t.max,
         random_state=cfg.seed,
         device=m.device,
+        runtime=m.runtime,
     )

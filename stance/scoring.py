@@ -196,7 +196,7 @@ def _can_fork() -> bool:
 
     # A process that has loaded JAX (the accurate tier) runs XLA's threads: forking it can deadlock
     # the children, so such a process uses joblib's fresh worker processes instead.
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() and "jax" not in sys.modules
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() and sys.modules.get("jax") is None
 
 
 def _score_in_forks(
@@ -242,11 +242,11 @@ def _forked_worker_signals() -> None:
 
 
 def _score_chunk(
-    model_dir: str, chunk: list[Article], evidence: int, trust_model: bool = False
+    model_dir: str, chunk: list[Article], evidence: int, trust_model: bool = False, runtime: str | None = None
 ) -> list[tuple[Article, list[dict[str, Any]]]]:
     from stance.artifact import load_model_cached
 
-    return list(zip(chunk, score_texts(load_model_cached(model_dir, trust_model), chunk, evidence)))
+    return list(zip(chunk, score_texts(load_model_cached(model_dir, trust_model, runtime), chunk, evidence)))
 
 
 def score_stream(
@@ -258,13 +258,14 @@ def score_stream(
     evidence: int = 5,
     chunk_size: int | None = None,
     trust_model: bool = False,
+    runtime: str | None = None,
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
     """Yield (article, sentence records) in input order, scoring chunks in parallel when asked.
 
     ``jobs`` None: every core. With the default backend ("loky": processes), workers are forked from
     this process once the model is loaded (Linux); elsewhere, and with the other backends, joblib's
     workers load the model from ``model_dir`` once each (a joblib model only with ``trust_model``).
-    The output is the same in every case.
+    The output is the same in every case. ``runtime`` replaces an accurate-tier model's runtime.
     """
     from stance.artifact import load_model_cached
 
@@ -273,9 +274,9 @@ def score_stream(
     model_dir = str(model_dir)
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     if backend == "loky":
-        model = load_model_cached(model_dir, trust_model)
-        # a model that spreads its own work over the cores (the transformer's XLA threads) is scored
-        # here: workers would only compete for the same cores, and forking its threads can deadlock
+        model = load_model_cached(model_dir, trust_model, runtime)
+        # a model that spreads its own work over the cores (the transformer's XLA or ONNX Runtime
+        # threads) is scored here: workers would compete for the same cores, and forking XLA deadlocks
         if jobs == 1 or getattr(model, "threaded_scoring", False):
             yield from score_articles(model, articles, evidence, chunk_size or CHUNK_ARTICLES)
             return
@@ -292,7 +293,9 @@ def score_stream(
         ctx = parallel_config(backend=backend, n_jobs=jobs)
     with ctx:
         parallel = Parallel(n_jobs=jobs if backend != "dask" else -1, return_as="generator", pre_dispatch="2*n_jobs")
-        for result in parallel(delayed(_score_chunk)(model_dir, chunk, evidence, trust_model) for chunk in chunks(articles, chunk_size)):
+        for result in parallel(
+            delayed(_score_chunk)(model_dir, chunk, evidence, trust_model, runtime) for chunk in chunks(articles, chunk_size)
+        ):
             yield from result
 
 

@@ -6,9 +6,10 @@ The encoder itself, written out in JAX, and why JAX: :mod:`stance.bert`.
 What a fitted model holds (and so what joblib pickles, or skops would): the fine-tuned weights as a
 flat ``dict[str, numpy.ndarray]`` (float32, Hugging Face parameter names, about 90 MB for MiniLM),
 the tokenizer as its ``tokenizer.json`` text, the encoder's config as a plain dict, label names and
-thresholds as lists/arrays. The model file is self-contained: scoring needs ``jax`` and ``tokenizers``
-but not the encoder package. Compiled functions and the tokenizer object are rebuilt on first use and
-never pickled.
+thresholds as lists/arrays. The model file is self-contained: scoring needs ``tokenizers`` and, by
+``runtime``, ``jax`` or ``onnxruntime`` and ``onnx`` (:mod:`stance.bert_onnx`; no JAX is imported then),
+but not the encoder package. Compiled functions, ONNX sessions and the tokenizer object are rebuilt on
+first use and never pickled.
 
 Reproducibility: the shuffling, the head's initialisation and dropout all derive from
 ``random_state``; on the CPU the same data and seed give identical predictions.
@@ -26,7 +27,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from stance import bert
+from stance import bert, bert_onnx
 from stance.bert import DEFAULT_ENCODER_DIST, EXTRA_HINT, Progress, default_encoder_path, resolve_encoder
 from stance.errors import StanceError
 from stance.thresholds import learn_thresholds
@@ -71,6 +72,10 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         ``"gpu"``.
     progress
         ``progress(stage, done, total)`` after every batch (see :data:`Progress`); not pickled.
+    runtime
+        What scores (training is always JAX's): ``"jax"``, ``"onnx"`` (the same network in ONNX Runtime,
+        float32, no JAX needed) or ``"onnx-int8"`` (its dense layers in int8: fastest on a CPU); ``fit``
+        learns thresholds on this runtime's probabilities; ``set_params`` changes it on a fitted model.
 
     Attributes
     ----------
@@ -79,9 +84,8 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
     thresholds_, thresholds_from_, history_ (mean training loss per epoch, seconds per epoch).
     """
 
-    # XLA spreads one process's scoring over every core: stance scores it in one process (see
-    # stance.scoring.score_stream), never in forked workers
-    threaded_scoring = True
+    runtime = "jax"  # models saved before the parameter existed score with JAX
+    threaded_scoring = True  # its runtime uses every core: stance.scoring never forks it into workers
 
     def __init__(
         self,
@@ -104,6 +108,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         random_state: int | None = 0,
         device: str = "auto",
         progress: Progress | None = None,
+        runtime: str = "jax",
     ) -> None:
         self.model_path = model_path
         self.labels = labels
@@ -124,6 +129,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.progress = progress
+        self.runtime = runtime
 
     # -----------------------------------------------------------------------------------------
     def fit(self, X: Sequence[str], Y: Any, X_dev: Sequence[str] | None = None, Y_dev: Any = None) -> TransformerClassifier:
@@ -189,21 +195,9 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
                 y = np.zeros((self.batch_size, n_labels), dtype=np.float32)
                 y[: len(rows)] = Y[rows]
                 tok, mask = bert._pad_rows(tok, self.batch_size), bert._pad_rows(mask, self.batch_size)
+                step_key = jax.random.fold_in(key, done)
                 trainable, opt, loss = step_fn(
-                    trainable,
-                    fixed,
-                    opt,
-                    put(tok),
-                    put(mask),
-                    put(y),
-                    put(w),
-                    pos_w_dev,
-                    jax.random.fold_in(key, done),
-                    done,
-                    lr,
-                    head_lr,
-                    total,
-                    warm,
+                    trainable, fixed, opt, put(tok), put(mask), put(y), put(w), pos_w_dev, step_key, done, lr, head_lr, total, warm
                 )
                 done += 1
                 losses.append(loss)
@@ -248,6 +242,8 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("epochs and batch_size must be at least 1")
         if self.device not in ("auto", "cpu", "gpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', got {self.device!r}")
+        if bert_onnx.check_runtime(self.runtime) != "jax":
+            bert_onnx._modules()  # missing onnxruntime: say so before a long fine-tune, not after it
 
     def _train_step(self, names: list[str]) -> Any:
         arch = tuple(sorted(bert._arch(self.config_).items()))
@@ -264,16 +260,11 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         out = np.zeros((n, len(self.labels_)), dtype=np.float64)
         if not n:
             return out
-        jax, _ = bert._backend()
-        fn, params, device = self._scorer()
+        bs, batch_logits = self._batch_scorer()
         ids = self._tokenize(X)
-        bs = max(int(self.batch_size), 64)
         batches = bert._length_batches(ids, bs, None)
         for b, rows in enumerate(batches):
-            tok, mask = bert._pad(ids, rows, self.max_length, pad_id=self._pad_id())
-            size = min(bs, 1 << max(0, len(rows) - 1).bit_length())  # 1, 2, 4, ... bs rows: few shapes
-            tok, mask = bert._pad_rows(tok, size), bert._pad_rows(mask, size)
-            logits = np.asarray(fn(params, jax.device_put(tok, device), jax.device_put(mask, device)), dtype=np.float64)
+            logits = batch_logits(ids, rows)
             out[rows] = 1.0 / (1.0 + np.exp(-logits[: len(rows)]))
             if self.progress is not None:
                 self.progress(stage, b + 1, len(batches))
@@ -346,7 +337,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         from importlib.metadata import PackageNotFoundError, version
 
         versions = {}
-        for dist in ("jax", "jaxlib", "tokenizers", "safetensors"):
+        for dist in ("jax", "jaxlib", "tokenizers", "safetensors") + (("onnx", "onnxruntime") if self.runtime != "jax" else ()):
             try:
                 versions[dist] = version(dist)
             except PackageNotFoundError:
@@ -354,6 +345,7 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
         params = {k: v for k, v in self.get_params().items() if k not in ("progress", "labels")}
         return {
             "kind": "transformer",
+            "runtime": self.runtime,
             "encoder": dict(self.encoder_),
             "hyperparameters": params,
             "n_parameters": int(sum(v.size for v in self.params_.values())),
@@ -398,6 +390,15 @@ class TransformerClassifier(ClassifierMixin, BaseEstimator):
     def _tokenize(self, X: list[str]) -> list[np.ndarray]:
         enc = self._tokenizer().encode_batch(X)
         return [np.asarray(e.ids, dtype=np.int32) for e in enc]
+
+    def _batch_scorer(self) -> tuple[int, Any]:
+        """(batch size, ``logits(ids, rows)``): JAX pads batches to few shapes (each one is compiled),
+        ONNX Runtime each batch to its own longest sentence (:mod:`stance.bert_onnx`, no JAX imported)."""
+        if bert_onnx.check_runtime(self.runtime) != "jax":
+            session = bert_onnx.cached_session(self._runtime_get(), self.params_, bert._arch(self.config_), self.runtime, self._tokenize)
+            return bert_onnx.BATCH_SIZE, lambda ids, rows: session.logits(*bert_onnx.pad(ids, rows, self._pad_id()))
+        bs = max(int(self.batch_size), 64)
+        return bs, bert.jax_logits(self._scorer(), bs, self.max_length, self._pad_id())
 
     def _scorer(self) -> tuple[Any, Any, Any]:
         rt = self._runtime_get()

@@ -24,6 +24,9 @@ def evaluate_cli(
     trust_model: bool = typer.Option(
         False, "--trust-model", help="Load a joblib model (a pickle: loading it runs code; only models you trust)."
     ),
+    runtime: Optional[str] = typer.Option(
+        None, "--runtime", help="Accurate tier only: score with jax, onnx or onnx-int8 instead of the model's own runtime."
+    ),
 ) -> None:
     """Evaluate a model on labelled data: per-label P/R/F1 with intervals, macro/micro F1."""
     from stance.evaluate import evaluate
@@ -31,7 +34,14 @@ def evaluate_cli(
     from stance.render.markdown import evaluation_table
 
     report = evaluate(
-        str(model), data, threshold=threshold, n_boot=bootstrap, text_field=text_field, labels_field=labels_field, trust_model=trust_model
+        str(model),
+        data,
+        threshold=threshold,
+        n_boot=bootstrap,
+        text_field=text_field,
+        labels_field=labels_field,
+        trust_model=trust_model,
+        runtime=runtime,
     )
     write_report(report, out, markdown, html_out, kind="evaluation")
     print_table(evaluation_table(report))

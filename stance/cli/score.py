@@ -39,6 +39,9 @@ def score_cli(
     trust_model: bool = typer.Option(
         False, "--trust-model", help="Load a joblib model (a pickle: loading it runs code; only models you trust)."
     ),
+    runtime: Optional[str] = typer.Option(
+        None, "--runtime", help="Accurate tier only: score with jax, onnx or onnx-int8 instead of the model's own runtime."
+    ),
 ) -> None:
     """Split articles into sentences, label each with probabilities and evidence, summarise.
 
@@ -91,6 +94,7 @@ def score_cli(
             plot_path=str(plot) if plot else None,
             trust_model=trust_model,
             on_bad_line=None if strict else skip,
+            runtime=runtime,
         )
     if len(result.articles) <= 20:
         for row in result.articles:
