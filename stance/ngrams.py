@@ -327,9 +327,9 @@ def _count(spec: Spec, batch: BatchTokens) -> tuple[list[str], np.ndarray, sp.cs
         ok = (t[:-1] >= 0) & (t[1:] >= 0)  # both tokens, and no separator between them: the same text
         terms.append(V + t[:-1][ok] * V + t[1:][ok])
         docs.append(2 * doc[:-1][ok] + 1)
-    term, when = np.concatenate(terms), np.concatenate(docs)
-    if not len(term):
+    if not terms or not sum(map(len, terms)):
         return None
+    term, when = np.concatenate(terms), np.concatenate(docs)
     order = np.argsort(when, kind="stable")  # the analyzer's order: a merge of two sorted runs
     fs, keys = pd.factorize(term[order])  # first-seen rank of each occurrence; the terms in that order
     d = when[order] // 2
