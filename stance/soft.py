@@ -9,16 +9,25 @@ the rounding: the coefficients depended on how many threads the fitting process 
 this process, cores // jobs in a joblib worker), so ``--jobs 1`` and ``--jobs 2`` trained different
 models, and another machine another one. One thread is also faster: on a busy 2-core machine,
 OpenBLAS's threads waiting for each other made each liblinear fit several times slower.
+
+Labels are fitted in parallel (``n_jobs``) by processes forked from this one where the platform forks
+(they start in milliseconds and read the feature matrix in place), else by joblib's workers.
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.multiclass import OneVsRestClassifier
+
+# Below this many stored values (about 10,000 sentences), labels are fitted in this process whatever
+# n_jobs says: starting workers would take longer than the fits.
+MIN_NNZ_FOR_WORKERS = 1_000_000
 
 
 def is_soft(Y: np.ndarray) -> bool:
@@ -26,27 +35,9 @@ def is_soft(Y: np.ndarray) -> bool:
     return Y.dtype.kind == "f" and bool(np.any((Y > 0) & (Y < 1)))
 
 
-# Below this many stored values (about 10,000 sentences), labels are fitted in this process whatever
-# n_jobs says: starting workers and sending them the matrix would take longer than the fits.
-MIN_NNZ_FOR_WORKERS = 1_000_000
-
-
-def _jobs(n_jobs: int | None, F: Any) -> int | None:
-    nnz = F.nnz if hasattr(F, "nnz") else np.size(F)
-    return n_jobs if nnz >= MIN_NNZ_FOR_WORKERS else None
-
-
-def _one_thread(fit: Any, *args: Any, **kwargs: Any) -> Any:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="blas"):
-        return fit(*args, **kwargs)
-
-
 def fit_ovr(base: Any, F: Any, Y: np.ndarray, n_jobs: int | None) -> OneVsRestClassifier:
     """``OneVsRestClassifier(base, n_jobs=n_jobs).fit(F, Y)`` on a 0/1 label matrix: the same fitted
     object (scikit-learn's own per-label fit, ``_fit_binary``), each label fitted with one BLAS thread."""
-    from joblib import Parallel, delayed
     from sklearn.multiclass import _fit_binary
     from sklearn.preprocessing import LabelBinarizer
 
@@ -55,10 +46,12 @@ def fit_ovr(base: Any, F: Any, Y: np.ndarray, n_jobs: int | None) -> OneVsRestCl
     columns = ovr.label_binarizer_.fit_transform(Y).tocsc()
     ovr.classes_ = classes = ovr.label_binarizer_.classes_
     extra = {"fit_params": {}} if "fit_params" in inspect.signature(_fit_binary).parameters else {}
-    ovr.estimators_ = Parallel(n_jobs=_jobs(n_jobs, F))(
-        delayed(_one_thread)(_fit_binary, base, F, col.toarray().ravel(), classes=[f"not {classes[i]}", classes[i]], **extra)
-        for i, col in enumerate(columns.T)
-    )
+
+    def one(F: Any, j: int) -> Any:
+        y = columns[:, j].toarray().ravel()
+        return _one_thread(_fit_binary, base, F, y, classes=[f"not {classes[j]}", classes[j]], **extra)
+
+    ovr.estimators_ = per_label(one, columns.shape[1], n_jobs, F)
     if hasattr(ovr.estimators_[0], "n_features_in_"):
         ovr.n_features_in_ = ovr.estimators_[0].n_features_in_
     return ovr
@@ -72,7 +65,6 @@ def fit_weighted_ovr(base: Any, F: Any, Y: np.ndarray, sample_weight: Any, n_job
     ``class_weight="balanced"`` is applied to these weights (sklearn's would count the duplicated
     rows, not their weight), then left out of the fitted binary classifier's own parameters.
     """
-    from joblib import Parallel, delayed
     from scipy import sparse
     from sklearn.preprocessing import LabelBinarizer
 
@@ -84,7 +76,8 @@ def fit_weighted_ovr(base: Any, F: Any, Y: np.ndarray, sample_weight: Any, n_job
     if balanced:
         base = clone(base).set_params(class_weight=None)
 
-    def one(y: np.ndarray) -> Any:
+    def one(F: Any, j: int) -> Any:
+        y = Y[:, j]
         pos, neg = w * y, w * (1 - y)
         rows = np.concatenate([np.flatnonzero(pos > 0), np.flatnonzero(neg > 0)])
         target = np.concatenate([np.ones(int((pos > 0).sum())), np.zeros(int((neg > 0).sum()))])
@@ -95,10 +88,68 @@ def fit_weighted_ovr(base: Any, F: Any, Y: np.ndarray, sample_weight: Any, n_job
         X_rep = F[rows] if sparse.issparse(F) else np.asarray(F)[rows]
         return _one_thread(clone(base).fit, X_rep, target, sample_weight=weight)
 
-    estimators = Parallel(n_jobs=_jobs(n_jobs, F))(delayed(one)(Y[:, j]) for j in range(Y.shape[1]))
+    estimators = per_label(one, Y.shape[1], n_jobs, F)
     ovr = OneVsRestClassifier(base, n_jobs=n_jobs)
     ovr.label_binarizer_ = LabelBinarizer(sparse_output=True).fit((Y >= 0.5).astype(np.int64))
     ovr.classes_ = ovr.label_binarizer_.classes_
     ovr.estimators_ = estimators
     ovr.n_features_in_ = F.shape[1]
     return ovr
+
+
+def _one_thread(fit: Any, *args: Any, **kwargs: Any) -> Any:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        return fit(*args, **kwargs)
+
+
+_FORKED: tuple[Callable[[Any, int], Any], Any] | None = None  # the fit and matrix a forked worker inherited
+
+
+def per_label(fit_one: Callable[[Any, int], Any], n_labels: int, n_jobs: int | None, F: Any) -> list[Any]:
+    """``[fit_one(F, j) for j in range(n_labels)]``, in up to ``n_jobs`` processes (joblib's convention:
+    None is 1, -1 every core): forked from this one where the platform forks and joblib's backend is
+    processes (loky, the default), else joblib's workers (given ``F`` as an argument, which joblib can
+    memory-map); in this process for small matrices."""
+    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib.parallel import get_active_backend
+
+    nnz = F.nnz if hasattr(F, "nnz") else np.size(F)
+    jobs = min(effective_n_jobs(n_jobs), n_labels) if nnz >= MIN_NNZ_FOR_WORKERS else 1
+    backend = get_active_backend()[0]
+    if jobs <= 1 or getattr(backend, "uses_threads", False):  # threads: liblinear and BLAS limits are per process
+        return [fit_one(F, j) for j in range(n_labels)]
+    if type(backend).__name__ == "LokyBackend" and _can_fork():
+        import multiprocessing
+
+        global _FORKED
+        _FORKED = (fit_one, F)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals) as pool:
+                return pool.map(_forked_fit, range(n_labels), chunksize=1)  # leaving the block stops the workers
+        finally:
+            _FORKED = None
+    return Parallel(n_jobs=jobs)(delayed(fit_one)(F, j) for j in range(n_labels))
+
+
+def _forked_fit(j: int) -> Any:
+    assert _FORKED is not None
+    fit_one, F = _FORKED
+    return fit_one(F, j)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    # A process that has loaded JAX runs XLA's threads: forking it can deadlock the children.
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() and "jax" not in sys.modules
+
+
+def _worker_signals() -> None:
+    """Workers leave interrupts to the process that forked them (which stops the pool) and die on
+    SIGTERM: a command's own SIGTERM handler, inherited by the fork, would keep them alive."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
