@@ -136,9 +136,9 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.features_ = clone(self.features if self.features is not None else TextFeatures())
         base = clone(self.classifier if self.classifier is not None else LogisticRegression(class_weight="balanced"))
         F = self.features_.fit_transform(X)
-        # per-label fits in processes read the matrix memory-mapped copy-on-write: liblinear refuses a
-        # read-only map ("WRITEBACKIFCOPY base is read-only"), a pickled copy per label took seconds,
-        # and liblinear is not safe to run in threads
+        # per-label fits (stance.soft) in forked processes read the matrix in place; in joblib's workers,
+        # memory-mapped copy-on-write: liblinear refuses a read-only map ("WRITEBACKIFCOPY base is
+        # read-only"), and a pickled copy per label took seconds
         with parallel_config(mmap_mode="c"):
             if soft or sample_weight is not None:
                 self.ovr_ = fit_weighted_ovr(base, F, Y.astype(np.float64), sample_weight, self.n_jobs)
