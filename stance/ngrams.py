@@ -276,11 +276,13 @@ def fit_part(vec: TfidfVectorizer, spec: Spec, batch: BatchTokens) -> tuple[Any,
     col[by_name] = np.where(mask, np.cumsum(mask) - 1, -1)
     indices = col[M.indices]
     if mask.all():
-        X = sp.csr_matrix((M.data, indices.astype(np.int32), M.indptr), shape=(n_docs, n_terms))
+        X = sp.csr_matrix((M.data.astype(vec.dtype), indices.astype(np.int32), M.indptr), shape=(n_docs, n_terms))
     else:
         keep = indices >= 0
         indptr = np.concatenate([[0], np.cumsum(keep)])[M.indptr]  # each row's kept entries
-        X = sp.csr_matrix((M.data[keep], indices[keep].astype(np.int32), indptr.astype(np.int32)), shape=(n_docs, int(mask.sum())))
+        X = sp.csr_matrix(
+            (M.data[keep].astype(vec.dtype), indices[keep].astype(np.int32), indptr.astype(np.int32)), shape=(n_docs, int(mask.sum()))
+        )
     # the vocabulary in scikit-learn's insertion order (first seen), with its value types
     kept = col >= 0
     terms = np.asarray(names + [""], dtype=object)[np.where(unigram, first, V)]  # "" + "" for bigrams, then joined
@@ -337,7 +339,7 @@ def _count(spec: Spec, batch: BatchTokens) -> tuple[list[str], np.ndarray, sp.cs
     np.cumsum(np.bincount(d, minlength=batch.n_docs), out=indptr[1:])
     if indptr[-1] >= np.iinfo(np.int32).max:
         return None
-    M = sp.csr_matrix((np.ones(len(fs)), fs.astype(np.int32), indptr.astype(np.int32)), shape=(batch.n_docs, len(keys)))
+    M = sp.csr_matrix((np.ones(len(fs), dtype=np.int32), fs.astype(np.int32), indptr.astype(np.int32)), shape=(batch.n_docs, len(keys)))
     M.sum_duplicates()  # sorts each row's indices: first-seen order, as _count_vocab's sort_indices
     return names, np.asarray(keys, dtype=np.int64), M
 
