@@ -2,6 +2,7 @@
 user would write, in the same run.
 
     python benchmarks/train_speed.py [--sentences 100000] [--jobs N] [--skip-jobs1] [--skip-plain] [--profile]
+        [--checkout DIR]
 
 1. Builds the training sentences from the shipped data: the default config's training splits
    (seeds/corpus/train.jsonl and seeds/real/train.jsonl), then copies of them, every copy with one
@@ -12,7 +13,8 @@ user would write, in the same run.
    - stance: ``stance.train.fit_model`` with configs/default.toml (TF-IDF word and stem 1-2-grams,
      liblinear at C = 16 per label, thresholds on the real dev split), ``--jobs`` as ``stance train``
      has it by default (one per core), then with ``--jobs 1``; split by stage: the feature fit, the
-     per-label liblinear fits, the dev predictions and thresholds (the rest of ``fit``);
+     per-label liblinear fits, the dev predictions and thresholds (the rest of ``fit``); with
+     ``--checkout DIR``, also another checkout's stance (the code before this work, say) with ``--jobs 2``;
    - by hand: ``Pipeline(TfidfVectorizer(ngram_range=(1, 2)),
      OneVsRestClassifier(LogisticRegression(class_weight="balanced")))``, scikit-learn's defaults.
 3. Checks that both stance runs predict the same probabilities, to the bit, on the real test split.
@@ -67,7 +69,10 @@ def training_sentences(n: int) -> tuple[Any, Any, Any]:
 
 def child_stance(spec: dict[str, Any]) -> dict[str, Any]:
     """``fit_model`` of the default config, timed by stage (wall and this process's CPU seconds)."""
+    if spec.get("checkout"):  # another checkout's stance
+        sys.path.insert(0, spec["checkout"])
     import numpy as np
+    from sklearn.multiclass import OneVsRestClassifier
 
     import stance.model
     from stance.features import TextFeatures
@@ -89,7 +94,10 @@ def child_stance(spec: dict[str, Any]) -> dict[str, Any]:
         return wrapper
 
     TextFeatures.fit_transform = timed("feature fit (TF-IDF vocabularies, idf, matrix)", TextFeatures.fit_transform)
-    stance.model.fit_ovr = timed("liblinear fits (one per label)", stance.model.fit_ovr)
+    if hasattr(stance.model, "fit_ovr"):
+        stance.model.fit_ovr = timed("liblinear fits (one per label)", stance.model.fit_ovr)
+    else:  # before stance.soft.fit_ovr
+        OneVsRestClassifier.fit = timed("liblinear fits (one per label)", OneVsRestClassifier.fit)
     profiler = None
     if spec.get("profile"):
         import cProfile
@@ -166,6 +174,7 @@ def main() -> None:
     ap.add_argument("--skip-jobs1", action="store_true", help="leave out the --jobs 1 run (and the check against it)")
     ap.add_argument("--skip-plain", action="store_true", help="leave out the plain scikit-learn pipeline")
     ap.add_argument("--profile", action="store_true", help="print a cProfile of stance's fit (stderr)")
+    ap.add_argument("--checkout", default=None, help="also time another checkout of stance (--jobs 2)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -185,9 +194,22 @@ def main() -> None:
             spec = {"kind": "stance", "n": args.sentences, "jobs": j, "proba": f"{tmp}/p{j}.npy", "profile": args.profile and j == jobs}
             results[name] = run_child(spec)
             print(f"{name}: {results[name]['fit_s']:.1f} s; load average {_load()}", flush=True)
-        same = None
+        if args.checkout:
+            name = f"{Path(args.checkout).name} --jobs 2"
+            spec = {
+                "kind": "stance",
+                "n": args.sentences,
+                "jobs": 2,
+                "proba": f"{tmp}/old.npy",
+                "checkout": str(Path(args.checkout).resolve()),
+            }
+            results[name] = run_child(spec)
+            print(f"{name}: {results[name]['fit_s']:.1f} s; load average {_load()}", flush=True)
+        same = old_same = None
         if len(runs) > 1:
             same = Path(f"{tmp}/p{jobs}.npy").read_bytes() == Path(f"{tmp}/p1.npy").read_bytes()
+        if args.checkout:
+            old_same = Path(f"{tmp}/p{jobs}.npy").read_bytes() == Path(f"{tmp}/old.npy").read_bytes()
     if not args.skip_plain:
         results["plain scikit-learn pipeline"] = run_child({"kind": "plain", "n": args.sentences})
     base = results.get("plain scikit-learn pipeline", {}).get("fit_s")
@@ -202,6 +224,8 @@ def main() -> None:
     print("  CPU s: the fitting process's own; CPU s*: the whole child process, its workers and data building included")
     if same is not None:
         print(f"  stance --jobs {jobs} predicts the same test-split probabilities as --jobs 1, to the bit: {same}")
+    if old_same is not None:
+        print(f"  and the same as {Path(args.checkout).name} --jobs 2: {old_same}")
     print(f"load average now {_load()}")
 
 
