@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from stance.config import FeaturesConfig
 from stance.cues import ConstructionFeatures, construction_hits
-from stance.ngrams import FastNgrams, NgramTable
+from stance.ngrams import FastNgrams, NgramTable, Spec, fit_union
 
 # Words with apostrophes and hyphens stay whole ("didn't", "cease-fire"); question and exclamation
 # marks are tokens. Quotation marks are not: in a news corpus they mark where stances are quoted,
@@ -101,9 +101,14 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> sp.csr_matrix:
+        """The union's fit_transform; word and stem TF-IDF parts are fitted by counting with NumPy
+        (:func:`stance.ngrams.fit_union`), which leaves them as scikit-learn's own fit would, vocabulary,
+        idf and matrix alike, and gives their transform tables with them."""
         X = list(X)
         self.union_ = FeatureUnion(self._make_parts())
-        F = sp.csr_matrix(self.union_.fit_transform(X))
+        F, fast = fit_union(self.union_, X, _spec_for, _table_for, plain_text)
+        F = sp.csr_matrix(F)
+        self._fast_cache = (self.union_, fast)
         widths = [_width(part) for _, part in self.union_.transformer_list]
         self.offsets_ = np.cumsum([0] + widths).tolist()
         self.n_features_out_ = int(self.offsets_[-1])
@@ -316,9 +321,10 @@ def _ngram_part(kind: str, analyzer: Any, ngram_range: tuple[int, int], cfg: Tex
     return TfidfVectorizer(min_df=cfg.min_df, max_df=cfg.max_df, max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, **common)
 
 
-def _table_for(part: Any) -> NgramTable | None:
-    """An integer table for a part the fast path reproduces exactly, else None."""
-    if not isinstance(part, TfidfVectorizer) or not hasattr(part, "vocabulary_") or not hasattr(part, "_tfidf"):
+def _spec_for(part: Any) -> Spec | None:
+    """The n-gram range and stem length of a word or stem TF-IDF part that the fast path reproduces
+    exactly (fitted or not), else None."""
+    if not isinstance(part, TfidfVectorizer):
         return None
     if (
         part.input != "content"
@@ -331,12 +337,20 @@ def _table_for(part: Any) -> NgramTable | None:
     if part.analyzer == "word":
         lo, hi = part.ngram_range
         if part.preprocessor is plain_text and part.token_pattern == TOKEN_PATTERN and 1 <= lo <= hi <= 2:
-            return NgramTable(part, (lo, hi), None)
+            return (lo, hi), None
         return None
     an = part.analyzer
     if isinstance(an, StemAnalyzer) and not an.mask and 1 <= an.ngram_range[0] <= an.ngram_range[1] <= 2 and an.length > 0:
-        return NgramTable(part, an.ngram_range, an.length)
+        return (an.ngram_range[0], an.ngram_range[1]), an.length
     return None
+
+
+def _table_for(part: Any) -> NgramTable | None:
+    """An integer table for a fitted part the fast path reproduces exactly, else None."""
+    if not hasattr(part, "vocabulary_") or not hasattr(part, "_tfidf"):
+        return None
+    spec = _spec_for(part)
+    return None if spec is None else NgramTable(part, *spec)
 
 
 def _term_column(vec: Any, term: str) -> int | None:

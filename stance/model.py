@@ -18,12 +18,11 @@ from typing import Any
 import numpy as np
 from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from stance.config import Config, ModelConfig
 from stance.features import TextFeatures, build_features
-from stance.soft import fit_weighted_ovr, is_soft
+from stance.soft import fit_ovr, fit_weighted_ovr, is_soft
 from stance.thresholds import learn_thresholds
 
 THRESHOLD_MODES = ("dev", "cv")
@@ -137,13 +136,14 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         self.features_ = clone(self.features if self.features is not None else TextFeatures())
         base = clone(self.classifier if self.classifier is not None else LogisticRegression(class_weight="balanced"))
         F = self.features_.fit_transform(X)
-        # per-label fits in processes get the matrix as a copy, not memory-mapped: liblinear refuses a
-        # read-only map ("WRITEBACKIFCOPY base is read-only"), and is not safe to run in threads
-        with parallel_config(max_nbytes=None):
+        # per-label fits (stance.soft) in forked processes read the matrix in place; in joblib's workers,
+        # memory-mapped copy-on-write: liblinear refuses a read-only map ("WRITEBACKIFCOPY base is
+        # read-only"), and a pickled copy per label took seconds
+        with parallel_config(mmap_mode="c"):
             if soft or sample_weight is not None:
                 self.ovr_ = fit_weighted_ovr(base, F, Y.astype(np.float64), sample_weight, self.n_jobs)
             else:
-                self.ovr_ = OneVsRestClassifier(base, n_jobs=self.n_jobs).fit(F, Y)
+                self.ovr_ = fit_ovr(base, F, Y, self.n_jobs)
         self.labels_ = list(self.labels) if self.labels is not None else [str(j) for j in range(Y.shape[1])]
         self.classes_ = np.arange(Y.shape[1])
         self._evidence_cache = None

@@ -1,19 +1,23 @@
-"""Vectorised n-gram counting for fitted word and stem TF-IDF vectorizers (see :class:`FastNgrams`).
+"""Vectorised word and stem n-grams for TF-IDF vectorizers: their *transform* (:class:`FastNgrams`)
+and their *fit* (:func:`fit_union`), with NumPy instead of Python loops over tokens.
 
 Which parts qualify, and how their text is prepared, is decided by :mod:`stance.features`, which owns
-the token pattern and the analyzers; this module only turns a batch of texts into the same count
-matrices those vectorizers make, with NumPy instead of Python loops.
+the token pattern and the analyzers; this module only turns a batch of texts into the vocabularies,
+document frequencies and count matrices those vectorizers make, the same to the bit.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn import get_config
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 _SEP = "\x00"  # joins a batch's texts: never part of a token, and a word boundary like a text's own ends
@@ -22,17 +26,48 @@ _SEP = "\x00"  # joins a batch's texts: never part of a token, and a word bounda
 # leading \b never fails in a left-to-right scan, since every match ends before a non-word character.
 _TOKENS_SEP = re.compile(r"(?u)\w+(?:['’-]+\w+)*|[?!" + _SEP + "]")
 
+# A part's n-gram settings where the fast path reproduces it: (ngram_range, stem length or None).
+Spec = tuple[tuple[int, int], "int | None"]
+
+
+class BatchTokens:
+    """A batch of texts joined by the separator and tokenised by one regex call per reading.
+
+    Word parts read ``plain(text)`` (quotes -> spaces, lowercase), stem parts ``text.lower()``;
+    quotation marks are not word characters, so both give the same tokens, except where str.lower()
+    depends on context (a capital sigma before a quotation mark): then each reads its own.
+    :meth:`get` gives the batch's distinct tokens (the separator among them), each token's code into
+    them, and each token's text (-1 for the separators between texts).
+    """
+
+    def __init__(self, X: list[str], plain: Callable[[str], str]) -> None:
+        self.joined = _SEP.join(X)
+        self.n_docs = len(X)
+        self.plain = plain
+        self._of: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+
+    def usable(self) -> bool:
+        """False when a text holds the separator itself (then the vectorizers' own code is used)."""
+        return self.n_docs > 0 and self.joined.count(_SEP) == self.n_docs - 1
+
+    def get(self, stem: bool) -> tuple[list[str], np.ndarray, np.ndarray]:
+        kind = "stem" if stem and "Σ" in self.joined else "word"
+        if kind not in self._of:
+            text = self.plain(self.joined) if kind == "word" else self.joined.lower()
+            toks = _TOKENS_SEP.findall(text)
+            index = {t: i for i, t in enumerate(dict.fromkeys(toks))}
+            codes = np.fromiter(map(index.__getitem__, toks), dtype=np.int64, count=len(toks))
+            is_sep = codes == index.get(_SEP, -1)
+            self._of[kind] = (list(index), codes, np.where(is_sep, -1, np.cumsum(is_sep)))
+        return self._of[kind]
+
 
 class NgramTable:
     """One fitted word or stem TF-IDF part as integer tables: token -> id, unigram column per token id,
     and bigram columns keyed by ``id1 * n_tokens + id2`` (sorted, for ``searchsorted``)."""
 
     def __init__(self, vec: TfidfVectorizer, ngram_range: tuple[int, int], stem_length: int | None) -> None:
-        self.vec = vec
-        self.lo, self.hi = ngram_range
-        self.stem_length = stem_length
         vocab = vec.vocabulary_
-        self.n_cols = len(vocab)
         unigrams = [t for t in vocab if " " not in t]
         bigrams = [t for t in vocab if " " in t]
         tokens = dict.fromkeys(unigrams)
@@ -40,16 +75,43 @@ class NgramTable:
         for a, b in pairs:
             tokens.setdefault(a)
             tokens.setdefault(b)
-        self.token_id = {t: i for i, t in enumerate(tokens)}
-        n = len(self.token_id)
-        self.unigram_col = np.full(n + 1, -1, dtype=np.int64)  # the last (index -1): unknown tokens, separators
-        self.unigram_col[[self.token_id[t] for t in unigrams]] = [vocab[t] for t in unigrams]
-        tid = self.token_id
+        tid = {t: i for i, t in enumerate(tokens)}
+        n = len(tid)
+        unigram_col = np.full(n + 1, -1, dtype=np.int64)  # the last (index -1): unknown tokens, separators
+        unigram_col[[tid[t] for t in unigrams]] = [vocab[t] for t in unigrams]
         keys = np.array([tid[a] * n + tid[b] for a, b in pairs], dtype=np.int64)
         order = np.argsort(keys)
-        self.bigram_keys = keys[order]
-        self.bigram_cols = np.array([vocab[t] for t in bigrams], dtype=np.int64)[order]
-        self.n_tokens = n
+        cols = np.array([vocab[t] for t in bigrams], dtype=np.int64)[order]
+        self._set(vec, ngram_range, stem_length, tid, unigram_col, keys[order], cols)
+
+    @classmethod
+    def from_arrays(
+        cls, vec: TfidfVectorizer, spec: Spec, tid: dict[str, int], unigram_col: np.ndarray, keys: np.ndarray, cols: np.ndarray
+    ) -> NgramTable:
+        """The table a fast fit knows already (its token ids need not be those ``__init__`` picks)."""
+        table = cls.__new__(cls)
+        table._set(vec, spec[0], spec[1], tid, unigram_col, keys, cols)
+        return table
+
+    def _set(
+        self,
+        vec: TfidfVectorizer,
+        ngram_range: tuple[int, int],
+        stem_length: int | None,
+        tid: dict[str, int],
+        unigram_col: np.ndarray,
+        keys: np.ndarray,
+        cols: np.ndarray,
+    ) -> None:
+        self.vec = vec
+        self.lo, self.hi = ngram_range
+        self.stem_length = stem_length
+        self.n_cols = len(vec.vocabulary_)
+        self.token_id = tid
+        self.n_tokens = len(tid)
+        self.unigram_col = unigram_col
+        self.bigram_keys = keys
+        self.bigram_cols = cols
 
     def token_ids(self, uniques: list[str]) -> np.ndarray:
         """Table id of each distinct token of a batch (stems cut here, once per distinct token); -1 if unknown."""
@@ -121,36 +183,168 @@ class FastNgrams:
         return cls(union, tables, plain)
 
     def transform(self, X: list[str]) -> Any:
-        if not X:
+        batch = BatchTokens(X, self.plain)
+        if not batch.usable():
             return self.union.transform(X)
-        joined = _SEP.join(X)
-        if joined.count(_SEP) != len(X) - 1:  # a text holds the separator itself
-            return self.union.transform(X)
-        # word parts read plain_text (quotes -> spaces, lowercase), stem parts text.lower(); quotation
-        # marks are not word characters, so both give the same tokens, except where str.lower()
-        # depends on context (a capital sigma before a quotation mark): then each reads its own.
-        tokens_of: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
-
-        def tokens(kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-            if "Σ" not in joined:
-                kind = "word"
-            if kind not in tokens_of:
-                text = self.plain(joined) if kind == "word" else joined.lower()
-                toks = _TOKENS_SEP.findall(text)
-                index = {t: i for i, t in enumerate(dict.fromkeys(toks))}
-                codes = np.fromiter(map(index.__getitem__, toks), dtype=np.int64, count=len(toks))
-                sep = index.get(_SEP, -1)
-                is_sep = codes == sep
-                doc = np.cumsum(is_sep)
-                tokens_of[kind] = (list(index), codes, np.where(is_sep, -1, doc))
-            return tokens_of[kind]
-
         Xs = []
         for (_name, part), table in zip(self.union.transformer_list, self.tables):
             if table is None:
                 Xs.append(part.transform(X))
                 continue
-            uniques, codes, doc = tokens("stem" if table.stem_length is not None else "word")
+            uniques, codes, doc = batch.get(stem=table.stem_length is not None)
             ids = table.token_ids(uniques)[codes]  # separators are -1: no token of any vocabulary
             Xs.append(table.transform(ids, doc, len(X)))
         return self.union._hstack(Xs)
+
+
+def fit_union(
+    union: FeatureUnion,
+    X: list[str],
+    spec_for: Callable[[Any], Spec | None],
+    table_for: Callable[[Any], NgramTable | None],
+    plain: Callable[[str], str],
+) -> tuple[Any, FastNgrams | None]:
+    """``union.fit_transform(X)``, with the word and stem parts that ``spec_for`` accepts fitted by
+    counting with NumPy (:func:`fit_part`); also the union's :class:`FastNgrams`, whose tables the fit
+    gives without reading the vocabularies back. Other parts, and batches the fast path cannot read
+    (texts holding the separator, non-strings), go through scikit-learn as they are."""
+    specs = [spec_for(part) for _name, part in union.transformer_list]
+    batch = BatchTokens(X, plain) if all(isinstance(x, str) for x in X) else None
+    if batch is None or not batch.usable() or all(s is None for s in specs) or union.transformer_weights is not None:
+        F = union.fit_transform(X)
+        return F, FastNgrams.build(union, table_for, plain)
+    Xs, tables = [], []
+    for (_name, part), spec in zip(union.transformer_list, specs):
+        fitted = fit_part(part, spec, batch) if spec is not None else None
+        if fitted is None:
+            Xs.append(part.fit_transform(X, None))
+            tables.append(table_for(part))
+        else:
+            Xs.append(fitted[0])
+            tables.append(fitted[1])
+    fast = FastNgrams(union, tables, plain) if any(t is not None for t in tables) else None
+    return union._hstack(Xs), fast
+
+
+def fit_part(vec: TfidfVectorizer, spec: Spec, batch: BatchTokens) -> tuple[Any, NgramTable] | None:
+    """``vec.fit_transform`` of the batch, by counting with NumPy: the same vocabulary (terms, columns,
+    even the dict's order and value types), idf and matrix, entry for entry in scikit-learn's order
+    within rows (first-seen terms first: the l2 norms, and liblinear's sums, depend on that order).
+
+    None where scikit-learn's own fit must run: settings this does not reproduce, and fits that end
+    in scikit-learn's errors (an empty vocabulary, min_df/max_df that leave no term), which it raises.
+    """
+    if vec.dtype != np.float64 or vec.vocabulary is not None or get_config().get("sparse_interface", "spmatrix") != "spmatrix":
+        return None
+    if not all(hasattr(vec, m) for m in ("_check_params", "_validate_ngram_range", "_warn_for_unused_params", "_validate_vocabulary")):
+        return None  # another scikit-learn than the one this was written against
+    if not get_config().get("skip_parameter_validation", False) and hasattr(vec, "_validate_params"):
+        vec._validate_params()
+    vec._check_params()
+    vec._validate_ngram_range()
+    vec._warn_for_unused_params()
+    counted = _count(spec, batch)
+    if counted is None:
+        return None
+    names, keys, M = counted  # M: counts per (text, first-seen rank), sorted within rows
+    n_docs, n_terms, V = batch.n_docs, len(keys), len(names)
+    # terms in the order of their strings, as _sort_features sorts them: a token's characters all
+    # come after the space, so "a" < "a b" < "a c" < "ab" follows the tokens' own order
+    unigram = keys < V
+    first = np.where(unigram, keys, (keys - V) // max(V, 1))
+    second = np.where(unigram, -1, (keys - V) % max(V, 1))
+    rank = np.empty(V, dtype=np.int64)
+    rank[sorted(range(V), key=names.__getitem__)] = np.arange(V)
+    by_name = np.lexsort((np.where(unigram, 0, 1 + rank[second]), rank[first]))  # first-seen ranks
+    dfs = np.bincount(M.indices, minlength=n_terms)[by_name]
+    # CountVectorizer._limit_features, on columns in string order
+    high = vec.max_df if isinstance(vec.max_df, Integral) else vec.max_df * n_docs
+    low = vec.min_df if isinstance(vec.min_df, Integral) else vec.min_df * n_docs
+    if high < low:
+        return None
+    mask = (dfs <= high) & (dfs >= low)
+    limit = vec.max_features
+    if limit is not None and mask.sum() > limit:
+        tfs = np.bincount(M.indices, weights=M.data, minlength=n_terms)[by_name]
+        mask_inds = (-tfs[mask]).argsort()[:limit]  # scikit-learn's very expression: its order among ties
+        new_mask = np.zeros(n_terms, dtype=bool)
+        new_mask[np.where(mask)[0][mask_inds]] = True
+        mask = new_mask
+    if not mask.any():
+        return None
+    col = np.empty(n_terms, dtype=np.int64)  # per first-seen rank: its column, -1 when pruned
+    col[by_name] = np.where(mask, np.cumsum(mask) - 1, -1)
+    indices = col[M.indices]
+    if mask.all():
+        X = sp.csr_matrix((M.data.astype(vec.dtype), indices.astype(np.int32), M.indptr), shape=(n_docs, n_terms))
+    else:
+        keep = indices >= 0
+        indptr = np.concatenate([[0], np.cumsum(keep)])[M.indptr]  # each row's kept entries
+        X = sp.csr_matrix(
+            (M.data[keep].astype(vec.dtype), indices[keep].astype(np.int32), indptr.astype(np.int32)), shape=(n_docs, int(mask.sum()))
+        )
+    # the vocabulary in scikit-learn's insertion order (first seen), with its value types
+    kept = col >= 0
+    terms = np.asarray(names + [""], dtype=object)[np.where(unigram, first, V)]  # "" + "" for bigrams, then joined
+    bigram = ~unigram
+    terms[bigram] = np.asarray(names, dtype=object)[first[bigram]] + " " + np.asarray(names, dtype=object)[second[bigram]]
+    values = col[kept] if limit is not None else col[kept].tolist()  # np.int64 after _limit_features
+    vocabulary = dict(zip(terms[kept].tolist(), values))
+    vec._tfidf = TfidfTransformer(norm=vec.norm, use_idf=vec.use_idf, smooth_idf=vec.smooth_idf, sublinear_tf=vec.sublinear_tf)
+    vec._validate_vocabulary()
+    vec.build_analyzer()
+    vec.vocabulary_ = vocabulary
+    if _sets_stop_words():
+        vec.stop_words_ = set(terms[~kept].tolist())
+    vec._tfidf.fit(X)
+    # the transform's tables: token ids are the names' positions; bigram keys id1 * V + id2, sorted
+    unigram_col = np.full(V + 1, -1, dtype=np.int64)
+    unigram_col[first[unigram & kept]] = col[unigram & kept]
+    pairs = kept & bigram
+    order = np.argsort(keys[pairs])
+    table = NgramTable.from_arrays(vec, spec, dict(zip(names, range(V))), unigram_col, (keys[pairs] - V)[order], col[pairs][order])
+    return vec._tfidf.transform(X, copy=False), table
+
+
+def _count(spec: Spec, batch: BatchTokens) -> tuple[list[str], np.ndarray, sp.csr_matrix] | None:
+    """A part's token names (stems cut once per distinct token), its terms in first-seen order as the
+    analyzer emits them (per text its unigrams, then its bigrams) as integer keys (a unigram: its
+    token id; a bigram: ``n_names + id1 * n_names + id2``), and the counts per (text, first-seen rank)
+    with sorted indices, which is CountVectorizer._count_vocab's matrix. None when there is no term."""
+    import pandas as pd
+
+    (lo, hi), k = spec
+    uniques, codes, doc = batch.get(stem=k is not None)
+    index: dict[str, int] = {}
+    cut = uniques if k is None else [u[:k] for u in uniques]
+    tmap = np.array([-1 if u == _SEP else index.setdefault(c, len(index)) for u, c in zip(uniques, cut)], dtype=np.int64)
+    t = tmap[codes] if len(codes) else codes
+    names, V = list(index), len(index)
+    terms, docs = [], []  # per occurrence, unigrams then bigrams, each in text order
+    if lo <= 1:
+        m = t >= 0
+        terms.append(t[m])
+        docs.append(2 * doc[m])
+    if hi >= 2 and len(t) > 1:
+        ok = (t[:-1] >= 0) & (t[1:] >= 0)  # both tokens, and no separator between them: the same text
+        terms.append(V + t[:-1][ok] * V + t[1:][ok])
+        docs.append(2 * doc[:-1][ok] + 1)
+    if not terms or not sum(map(len, terms)):
+        return None
+    term, when = np.concatenate(terms), np.concatenate(docs)
+    order = np.argsort(when, kind="stable")  # the analyzer's order: a merge of two sorted runs
+    fs, keys = pd.factorize(term[order])  # first-seen rank of each occurrence; the terms in that order
+    d = when[order] // 2
+    indptr = np.zeros(batch.n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(d, minlength=batch.n_docs), out=indptr[1:])
+    if indptr[-1] >= np.iinfo(np.int32).max:
+        return None
+    M = sp.csr_matrix((np.ones(len(fs), dtype=np.int32), fs.astype(np.int32), indptr.astype(np.int32)), shape=(batch.n_docs, len(keys)))
+    M.sum_duplicates()  # sorts each row's indices: first-seen order, as _count_vocab's sort_indices
+    return names, np.asarray(keys, dtype=np.int64), M
+
+
+@functools.lru_cache(maxsize=1)
+def _sets_stop_words() -> bool:
+    """Whether this scikit-learn's fit sets ``stop_words_`` (the pruned terms; gone in recent versions)."""
+    return hasattr(TfidfVectorizer().fit(["ab cd"]), "stop_words_")

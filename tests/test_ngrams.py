@@ -1,5 +1,6 @@
 """stance.ngrams: the vectorised word and stem n-gram path gives scikit-learn's matrix, number for
-number, so that scoring's predictions and evidence are those of the vectorizers the model was fitted with."""
+number, so that scoring's predictions and evidence are those of the vectorizers the model was fitted with;
+and its vectorised fit leaves the vectorizers as scikit-learn's own fit does (vocabulary, idf, matrix)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
 
+import stance.ngrams
 from stance.artifact import load_model_cached
 from stance.features import TextFeatures
 from stance.ngrams import FastNgrams
@@ -136,3 +140,148 @@ def test_parts_it_cannot_reproduce_are_left_alone() -> None:
 @given(st.lists(st.text(alphabet=st.sampled_from(list("ab cΣσς'’-?!\"“”.\n_1İé")), max_size=30), min_size=1, max_size=6))
 def test_same_matrix_on_arbitrary_text(default_features: TextFeatures, texts: list[str]) -> None:
     assert_same_matrix(default_features.transform(texts), default_features.union_.transform(texts))
+
+
+# ---------------------------------------------------------------------------------------------
+# The fit: fast_fit(params, texts) against scikit-learn's FeatureUnion.fit_transform of the same parts
+
+FIT_EDGE = [
+    "",
+    "   ",
+    "?!",
+    "... -- ’’ '' \"\" «»",  # punctuation only
+    "don't-stop rock'n'roll ’tis o’clock 'quoted' re-enter -- x-- --y a-’b",
+    "Don't stop; DON'T STOP! don’t stop?",
+    "ΟΔΟΣ” ΣΑΣ «ΣΑΣ» Σ ΣΑΣ”",  # str.lower() is context-dependent for a capital sigma
+    "İstanbul ß ﬁ Ǆ Ǆ café cafe\u0301 日本語の文 ١٢٣ _ __a__",
+    "tab\tnew\nline\r\nend",
+    "the the the the the",
+    "a b a b a b",
+]
+
+
+def corpus_texts(n: int | None = None) -> list[str]:
+    with open(ROOT / "seeds" / "corpus" / "train.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line in fh][:n]
+
+
+def assert_same_fit(params: dict[str, Any], texts: list[str], fast_parts: int | None = None) -> TextFeatures:
+    """The fitted TextFeatures is the one scikit-learn's fit gives: the matrix entry for entry in its
+    storage order (liblinear's sums follow it), each vectorizer's attributes, vocabulary (items, order,
+    value types) and idf to the bit; ``fast_parts``: how many parts the fast fit must have fitted."""
+    f = TextFeatures(**params)
+    calls: list[bool] = []
+    fit_part = stance.ngrams.fit_part
+
+    def counted(*args: Any) -> Any:
+        out = fit_part(*args)
+        calls.append(out is not None)
+        return out
+
+    stance.ngrams.fit_part = counted
+    try:
+        F = f.fit_transform(texts)
+    finally:
+        stance.ngrams.fit_part = fit_part
+    ref = FeatureUnion(TextFeatures(**params)._make_parts())
+    R = ref.fit_transform(texts)
+    assert type(F) is type(R) and F.dtype == R.dtype and F.shape == R.shape
+    for key in ("indptr", "indices", "data"):
+        a, b = getattr(F, key), getattr(R, key)
+        assert a.dtype == b.dtype and np.array_equal(a, b), key
+    assert list(vars(f.union_)) == list(vars(ref))
+    for (name, a), (_, b) in zip(f.union_.transformer_list, ref.transformer_list):
+        assert list(vars(a)) == list(vars(b)), name
+        if isinstance(a, TfidfVectorizer):
+            assert list(a.vocabulary_.items()) == list(b.vocabulary_.items())
+            assert [type(v) for v in a.vocabulary_.values()] == [type(v) for v in b.vocabulary_.values()]
+            assert a.idf_.dtype == b.idf_.dtype and a.idf_.tobytes() == b.idf_.tobytes()
+            assert vars(a._tfidf).keys() == vars(b._tfidf).keys()
+    if fast_parts is not None:
+        assert sum(calls) == fast_parts
+    return f
+
+
+@pytest.mark.parametrize(
+    "params, fast_parts",
+    [
+        ({"word_ngrams": (1, 2), "stem_ngrams": (1, 2)}, 2),  # the default recipe
+        ({"word_ngrams": (1, 1), "stem_ngrams": (2, 2), "stem_length": 3}, 2),
+        ({"word_ngrams": (2, 2), "stem_ngrams": (1, 1), "min_df": 2}, 2),
+        ({"word_ngrams": (1, 2), "stem_ngrams": (1, 2), "min_df": 3, "max_df": 0.05}, 2),
+        ({"word_ngrams": (1, 2), "min_df": 0.001, "max_df": 40}, 1),  # a share and a count
+        ({"word_ngrams": (1, 2), "stem_ngrams": (1, 2), "max_features": 2000}, 2),
+        ({"word_ngrams": (1, 2), "max_features": 50, "max_df": 0.5, "min_df": 2}, 1),  # ties among the kept
+        ({"word_ngrams": (1, 2), "char_ngrams": (2, 3), "constructions": True}, 1),  # the rest left to scikit-learn
+        ({"word_ngrams": (1, 3), "stem_ngrams": (1, 2)}, 1),  # trigrams: scikit-learn's fit
+        ({"word_ngrams": (1, 2), "stop_words": ("the",), "mask_names": True}, 0),
+    ],
+)
+def test_fast_fit_is_scikit_learns_fit_on_the_corpus(params: dict[str, Any], fast_parts: int) -> None:
+    texts = corpus_texts() if fast_parts == 2 and len(params) == 2 else corpus_texts(2500) + FIT_EDGE
+    f = assert_same_fit(params, texts, fast_parts)
+    other = real_texts(400) + EDGE  # then the transform, through the tables the fit gave
+    assert_same_matrix(f.transform(other), f.union_.transform(other))
+    if fast_parts:
+        assert f._fast_ngrams() is not None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"word_ngrams": (1, 2), "stem_ngrams": (1, 2)},
+        {"word_ngrams": (1, 2), "stem_ngrams": (1, 2), "min_df": 2},
+        {"word_ngrams": (1, 2), "stem_ngrams": (2, 2), "max_df": 0.3},
+        {"word_ngrams": (1, 2), "max_features": 7},
+    ],
+)
+def test_fast_fit_on_edge_cases(params: dict[str, Any]) -> None:
+    assert_same_fit(params, FIT_EDGE + FIT_EDGE[3:], fast_parts=1 + ("stem_ngrams" in params))
+    for one in FIT_EDGE:  # one text alone: a vocabulary, or scikit-learn's error
+        assert_same_outcome(params, [one])
+    assert_same_fit(params, ["a\x00b", "c d", "c d", *FIT_EDGE], fast_parts=0)  # the batch separator inside a text: scikit-learn's fit
+
+
+def assert_same_outcome(params: dict[str, Any], texts: list[str]) -> None:
+    """The same fit as scikit-learn's, or the same error."""
+    try:
+        FeatureUnion(TextFeatures(**params)._make_parts()).fit_transform(texts)
+    except ValueError as exc:
+        with pytest.raises(ValueError) as ours:
+            TextFeatures(**params).fit_transform(texts)
+        assert str(ours.value) == str(exc)
+    else:
+        assert_same_fit(params, texts)
+
+
+@pytest.mark.parametrize(
+    "params, texts",
+    [
+        ({}, ["", "  ", "?"]),  # ? and ! are tokens: "?" alone is a vocabulary, "" and "--" are not
+        ({}, ["", "--", "'"]),
+        ({"min_df": 5}, ["a b", "b c", "c d"]),
+        ({"min_df": 3, "max_df": 2}, ["a b", "b c", "c d"]),
+        ({"max_df": 0.1}, ["a b", "a b", "a b"]),
+    ],
+)
+def test_fast_fit_fails_as_scikit_learn_does(params: dict[str, Any], texts: list[str]) -> None:
+    assert_same_outcome(params, texts)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.sampled_from(list("ab cΣσς'’-?!\"“”.\n_1İé")), max_size=30), min_size=1, max_size=8),
+    st.sampled_from([{}, {"min_df": 2}, {"max_df": 0.5}, {"max_features": 4}, {"stem_length": 1, "word_ngrams": (2, 2)}]),
+)
+def test_fast_fit_on_arbitrary_text(texts: list[str], extra: dict[str, Any]) -> None:
+    assert_same_outcome({"word_ngrams": (1, 2), "stem_ngrams": (1, 2), **extra}, texts)
+
+
+def test_fast_fit_pickles_to_the_same_model() -> None:
+    """A model fitted the fast way, saved and loaded, transforms as before (tables from its vocabularies)."""
+    import pickle
+
+    f = TextFeatures(word_ngrams=(1, 2), stem_ngrams=(1, 2), min_df=2).fit(corpus_texts(3000))
+    g = pickle.loads(pickle.dumps(f))
+    other = real_texts(500) + EDGE
+    assert_same_matrix(f.transform(other), g.transform(other))

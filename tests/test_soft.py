@@ -68,3 +68,32 @@ def test_soft_targets_need_somewhere_to_learn_thresholds() -> None:
 def test_negative_weights_are_refused() -> None:
     with pytest.raises(ValueError, match="non-negative"):
         _model().fit(X, Y, sample_weight=-np.ones(len(X)))
+
+
+@pytest.mark.parametrize("where", ["forked", "joblib", "threads"])
+def test_per_label_workers_fit_what_this_process_fits(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hard labels as scikit-learn's OneVsRestClassifier fits them (one BLAS thread), and weighted
+    rows, the same to the bit whether the labels are fitted here, in forked processes, in joblib's
+    workers or under a thread backend (which fits here: liblinear and BLAS limits are per process)."""
+    from joblib import parallel_config
+    from sklearn.multiclass import OneVsRestClassifier
+    from threadpoolctl import threadpool_limits
+
+    import stance.soft
+    from stance.features import TextFeatures
+
+    F = TextFeatures().fit_transform(X)
+    base = _model().classifier
+    with threadpool_limits(1, user_api="blas"):
+        ref = OneVsRestClassifier(base).fit(F, Y)
+    here = stance.soft.fit_weighted_ovr(base, F, Y.astype(float), np.linspace(0.5, 2, len(X)), None)
+    monkeypatch.setattr(stance.soft, "MIN_NNZ_FOR_WORKERS", 0)
+    if where == "joblib":
+        monkeypatch.setattr(stance.soft, "_can_fork", lambda: False)
+    with parallel_config(backend="threading") if where == "threads" else parallel_config(mmap_mode="c"):
+        ovr = stance.soft.fit_ovr(base, F, Y, 2)
+        there = stance.soft.fit_weighted_ovr(base, F, Y.astype(float), np.linspace(0.5, 2, len(X)), 2)
+    assert list(vars(ovr)) == list(vars(ref)) and np.array_equal(ovr.classes_, ref.classes_)
+    for a, b in zip(ovr.estimators_ + there.estimators_, ref.estimators_ + here.estimators_):
+        assert list(vars(a)) == list(vars(b))
+        assert a.coef_.tobytes() == b.coef_.tobytes() and a.intercept_.tobytes() == b.intercept_.tobytes()

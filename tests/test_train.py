@@ -25,6 +25,7 @@ from tests.conftest import (
     SEED_ARTICLE,
     TINY,
     config,
+    invoke,
     jsonl,
 )
 
@@ -121,3 +122,32 @@ def test_justification_example_trains_and_scores(tmp_path: Path, monkeypatch: py
     text = "The curfew was necessary to protect residents while the fires were brought under control, the governor said."
     (records,) = score_texts(model, [Article("a", text)])
     assert "justification" in records[0]["labels"] and set(records[0]["scores"]) == set(cfg.labels)
+
+
+def test_per_label_processes_train_the_same_model(default_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped default recipe trained with --jobs 2 (per-label fits in worker processes) predicts
+    what the in-process fit predicts, to the bit: every fit runs with one BLAS thread (stance.soft)."""
+    import stance.soft
+
+    monkeypatch.setattr(stance.soft, "MIN_NNZ_FOR_WORKERS", 0)  # workers, however small the matrix
+    out = tmp_path / "jobs2"
+    result = invoke("train", "--config", ROOT / "configs" / "default.toml", "--out", out, "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    assert read_manifest(out)["thresholds"] == read_manifest(default_model)["thresholds"]
+    texts = load_data(str(ROOT / "seeds" / "real" / "test.jsonl"), ["blame", "threat", "denial"]).texts
+    one, two = load_model(default_model)[0], load_model(out)[0]
+    for a, b in zip(one.ovr_.estimators_, two.ovr_.estimators_):
+        assert a.coef_.tobytes() == b.coef_.tobytes() and a.intercept_.tobytes() == b.intercept_.tobytes()
+    assert one.predict_proba(texts).tobytes() == two.predict_proba(texts).tobytes()
+
+
+def test_train_uses_one_process_per_core_by_default(tiny_cfg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import stance.train
+    from stance.scoring import default_jobs
+
+    seen = []
+    real = stance.train.train
+    monkeypatch.setattr(stance.train, "train", lambda *a, **kw: seen.append(kw["n_jobs"]) or real(*a, **kw))
+    assert invoke("train", "--config", tiny_cfg, "--out", tmp_path / "a").exit_code == 0
+    assert invoke("train", "--config", tiny_cfg, "--out", tmp_path / "b", "--jobs", "1").exit_code == 0
+    assert seen == [default_jobs(), 1]

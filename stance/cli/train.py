@@ -20,13 +20,17 @@ def train_cli(
     fmt: str = typer.Option(
         "skops", "--format", help="Model file format: skops (safe to load) or joblib (a pickle: loading it needs --trust-model)."
     ),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel fits (one per label)."),
+    jobs: int = typer.Option(
+        0, "--jobs", "-j", help="Processes for the per-label fits (default 0: one per core; 1: none); the model is the same for any value."
+    ),
 ) -> None:
     """Train a model from a config and write MODEL_DIR/model.skops + manifest.json."""
     from stance.config import load_config
+    from stance.scoring import default_jobs
     from stance.train import train
 
     cfg = load_config(config, overrides)
+    jobs = jobs if jobs > 0 else default_jobs()
     console = status()
     with progress_bar(console, "training") as bar:
         manifest = train(cfg, out, force=force, fmt=fmt, n_jobs=jobs, on_step=bar.update, on_progress=bar.advance)
