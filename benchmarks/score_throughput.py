@@ -41,7 +41,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,6 +50,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _child  # noqa: E402  (benchmarks/_child.py)
 
 SEED_ARTICLE = ROOT / "seeds" / "belarus-lukashenko-2023.txt"
 NAMES = ["Lukashenko", "Maria Alvarez", "Mr. Okafor", "Dr. Chen", "Senator Hale", "the spokesman", "Ms. Novak", "Petrov"]
@@ -333,26 +335,9 @@ CHILDREN = {"stance": child_stance, "hand": child_by_hand, "spacy": child_spacy,
 
 def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one pipeline in a fresh process; its wall time, CPU time (its workers included) and peak RSS."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(spec)], stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - t0
-    if proc.returncode:
-        raise RuntimeError(f"{spec['kind']} failed with exit code {proc.returncode}")
-    result = json.loads(out.strip().splitlines()[-1])
-    result.update(wall=wall, cpu=usage.ru_utime + usage.ru_stime)  # ru_maxrss would carry this process's peak over
+    result = _child.run_child(__file__, spec)
+    result["wall"] = result.pop("seconds")
     return result
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: reset by exec, unlike ru_maxrss)."""
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,7 +479,7 @@ def main() -> None:
         if spec.get("checkout"):  # another checkout's stance (the version before this one, say)
             sys.path.insert(0, spec["checkout"])
         result = CHILDREN[spec["kind"]](spec)
-        print(json.dumps({**result, "peak_mb": peak_rss_mb()}))
+        print(json.dumps({**result, "peak_mb": _child.peak_rss_mb()}))
         return
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _child  # noqa: E402  (benchmarks/_child.py)
 
 CONFIG = ROOT / "configs" / "default.toml"
 
@@ -143,24 +145,9 @@ CHILDREN = {"stance": child_stance, "plain": child_plain}
 
 def run_child(spec: dict[str, Any]) -> dict[str, Any]:
     """One training in a fresh process: its wall time, CPU time (its reaped workers included), peak RSS."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(spec)], stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise RuntimeError(f"{spec['kind']} failed with exit code {os.waitstatus_to_exitcode(status)}")
-    result = json.loads(out.strip().splitlines()[-1])
-    result.update(process_s=time.perf_counter() - t0, cpu=usage.ru_utime + usage.ru_stime)
+    result = _child.run_child(__file__, spec)
+    result["process_s"] = result.pop("seconds")
     return result
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM)."""
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _load() -> str:
@@ -180,7 +167,7 @@ def main() -> None:
     if args.child:
         spec = json.loads(args.child)
         result = CHILDREN[spec["kind"]](spec)
-        print(json.dumps({**result, "peak_mb": peak_rss_mb()}))
+        print(json.dumps({**result, "peak_mb": _child.peak_rss_mb()}))
         return
 
     from stance.scoring import default_jobs
