@@ -32,3 +32,23 @@ def peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def grown(texts: list[str], n: int) -> tuple[list[str], list[int]]:
+    """``n`` training texts from ``texts``: the texts themselves, then copies with one word dropped each
+    (seeded), so that the copies differ; with each one's source row."""
+    import random
+
+    rng = random.Random(0)
+    out, rows = [], []
+    while len(out) < n:
+        i = len(out) % len(texts)
+        text = texts[i]
+        if len(out) >= len(texts):
+            words = text.split()
+            if len(words) > 3:
+                words.pop(rng.randrange(len(words)))
+            text = " ".join(words)
+        out.append(text)
+        rows.append(i)
+    return out, rows

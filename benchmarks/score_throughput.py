@@ -303,18 +303,8 @@ def child_train(spec: dict[str, Any]) -> dict[str, Any]:
 
     cfg = load_config(ROOT / "configs" / "default.toml")
     train, dev = load_split(cfg, "train"), load_split(cfg, "dev")
-    rng = random.Random(0)
-    texts, rows = [], []
-    base = list(zip(train.texts, train.Y.tolist()))
-    while len(texts) < spec["n"]:
-        text, y = base[len(texts) % len(base)]
-        if len(texts) >= len(base):
-            words = text.split()
-            if len(words) > 3:
-                words.pop(rng.randrange(len(words)))
-            text = " ".join(words)
-        texts.append(text)
-        rows.append(y)
+    texts, source_rows = _child.grown(train.texts, spec["n"])
+    rows = train.Y[source_rows].tolist()
     import numpy as np
 
     model = build_model(cfg, n_jobs=spec["jobs"])

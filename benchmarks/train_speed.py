@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 import tempfile
 import time
@@ -53,18 +52,7 @@ def training_sentences(n: int) -> tuple[Any, Any, Any]:
 
     cfg = load_config(CONFIG)
     train, dev, test = (load_split(cfg, s) for s in ("train", "dev", "test"))
-    rng = random.Random(0)
-    texts, rows = [], []
-    while len(texts) < n:
-        i = len(texts) % len(train)
-        text = train.texts[i]
-        if len(texts) >= len(train):
-            words = text.split()
-            if len(words) > 3:
-                words.pop(rng.randrange(len(words)))
-            text = " ".join(words)
-        texts.append(text)
-        rows.append(i)
+    texts, rows = _child.grown(train.texts, n)
     data = LabelledData(texts=texts, Y=train.Y[np.array(rows)], labels=train.labels, source=f"{n} sentences")
     return cfg, data, (dev, test)
 
