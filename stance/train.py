@@ -164,13 +164,15 @@ def train(
     if cfg.data.dev:
         step(f"loading dev data {cfg.data.dev}")
         dev = load_split(cfg, "dev")
-    soft = soft_digest = None
+    soft: tuple[list[str], np.ndarray] | None = None
+    soft_digest = None
     if cfg.data.soft:
         step(f"loading soft labels {cfg.data.soft}")
-        *soft, soft_digest = load_soft(cfg.data.soft, cfg.labels, cfg.data)
+        soft_texts, soft_P, soft_digest = load_soft(cfg.data.soft, cfg.labels, cfg.data)
+        soft = (soft_texts, soft_P)
     also = f" and {len(soft[0])} with soft labels" if soft else ""
     step(f"fitting {cfg.model.kind} on {len(train_data)} sentences{also}")
-    model, source = fit_model(cfg, train_data, dev, n_jobs=n_jobs, soft=tuple(soft) if soft else None, on_progress=on_progress)  # type: ignore[arg-type]
+    model, source = fit_model(cfg, train_data, dev, n_jobs=n_jobs, soft=soft, on_progress=on_progress)
     dev_metrics = error_rates = None
     if dev is not None:
         step("measuring on dev")
