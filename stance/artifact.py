@@ -20,17 +20,21 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
-import importlib
 import io
 import json
 import os
 import platform
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from stance.arrays import SCORER_FILE, ArrayModel, export
 from stance.errors import StanceError
 from stance.fileio import atomic_write, sha256_file, write_json, write_text
+from stance.trust import load_skops, untrusted_types
 from stance.version import __version__
 
 MANIFEST = "manifest.json"
@@ -39,22 +43,6 @@ INCOMPLETE = ".incomplete"
 # a scikit-learn FeatureUnion. Models of format 1 must be trained again.
 FORMAT_VERSION = 2
 MODEL_FILES = {"joblib": "model.joblib", "skops": "model.skops"}
-# Types and functions a skops file may contain beyond what skops trusts by default and beyond
-# scikit-learn/NumPy/SciPy classes (see _untrusted): stance's estimator parts, exactly.
-STANCE_TYPES = [
-    "stance.model.StanceClassifier",
-    "stance.features.TextFeatures",
-    "stance.cues.ConstructionFeatures",
-    "stance.features.StemAnalyzer",
-    "stance.features.mask_text",
-    "stance.features.plain_text",
-    "stance.embeddings.EmbeddingFeatures",
-    "stance.transformer.TransformerClassifier",  # state: numpy arrays, str, dicts and lists only
-]
-# Classes (not functions) from these packages are admitted in skops files: skops's own default
-# list leaves out private scikit-learn classes such as sklearn.calibration._CalibratedClassifier,
-# which a calibrated linear SVM holds.
-TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
 INTERRUPTED = "the model was not completely written (a `stance train` run was interrupted); train again with --force"
 
 
@@ -89,10 +77,15 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: bool = False, fmt: str = "skops") -> dict[str, Any]:
+def save_model(
+    model: Any, out: str | Path, manifest: dict[str, Any], force: bool = False, fmt: str = "skops", probe: Sequence[str] = ()
+) -> dict[str, Any]:
     """Write model + manifest into ``out``; refuses a directory that holds a model unless ``force``.
 
-    See the module docstring for the order of writes that keeps an interrupted write recognisable.
+    Where the model is a linear n-gram model that :mod:`stance.arrays` reproduces (checked on the
+    texts of ``probe``), its scorer arrays are written too (``scorer.npz``, with their sha256 in the
+    manifest): `stance score` then loads those, without scikit-learn. See the module docstring for the
+    order of writes that keeps an interrupted write recognisable.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -103,6 +96,12 @@ def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: boo
         raise StanceError(f"unknown model format '{fmt}' (use joblib or skops)")
     payload = serialise(model, fmt)  # before touching the directory: a failure here changes nothing
     digest = hashlib.sha256(payload).hexdigest()
+    arrays = export(model, probe) if probe else None
+    scorer = None
+    if arrays is not None:
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        scorer = buf.getvalue()
     out.mkdir(parents=True, exist_ok=True)
     target = out / MODEL_FILES[fmt]
     write_text(out / INCOMPLETE, f"stance train (pid {os.getpid()}) is writing {target.name}; {INTERRUPTED}\n")
@@ -110,18 +109,26 @@ def save_model(model: Any, out: str | Path, manifest: dict[str, Any], force: boo
         fh.write(payload)
     if sha256_file(target) != digest:  # read back what the disk holds before the manifest vouches for it
         raise StanceError("the model file read back differs from what was written (disk error?)", path=target)
+    extra: dict[str, str] = {}
+    if scorer is not None:
+        with atomic_write(out / SCORER_FILE, "wb") as fh:
+            fh.write(scorer)
+        extra = {"scorer_file": SCORER_FILE, "scorer_sha256": hashlib.sha256(scorer).hexdigest()}
+        if sha256_file(out / SCORER_FILE) != extra["scorer_sha256"]:
+            raise StanceError("the scorer file read back differs from what was written (disk error?)", path=out / SCORER_FILE)
     manifest = {
         "format_version": FORMAT_VERSION,
         **manifest,
         "model_file": target.name,
         "model_format": fmt,
         "model_sha256": digest,
+        **extra,
         "versions": library_versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     write_json(out / MANIFEST, manifest)  # the commit point
-    for name in MODEL_FILES.values():  # a stale file of the other format must not linger
-        if name != target.name and (out / name).exists():
+    for name in [*MODEL_FILES.values(), SCORER_FILE]:  # a stale file of the other format, or scorer, must not linger
+        if name != target.name and name != extra.get("scorer_file") and (out / name).exists():
             (out / name).unlink()
     (out / INCOMPLETE).unlink()
     return manifest
@@ -193,7 +200,9 @@ def update_manifest(model_dir: str | Path, fields: dict[str, Any]) -> dict[str, 
     """Replace or add manifest ``fields`` (never those that describe the model file), atomically,
     after checking the model file against the manifest; the model file is not touched, so its
     sha256 stays what the manifest says. Returns the new manifest."""
-    fixed = {"format_version", "labels", "thresholds", "model_file", "model_format", "model_sha256"} & set(fields)
+    fixed = {"format_version", "labels", "thresholds", "model_file", "model_format", "model_sha256", "scorer_file", "scorer_sha256"} & set(
+        fields
+    )
     if fixed:
         raise StanceError(f"the manifest's {', '.join(sorted(fixed))} describe the model file and cannot be changed")
     manifest = {**verify_model(model_dir), **fields}
@@ -206,26 +215,17 @@ def model_format(manifest: dict[str, Any]) -> str:
     return {v: k for k, v in MODEL_FILES.items()}[manifest["model_file"]]
 
 
-def verify_model(model_dir: str | Path) -> dict[str, Any]:
-    """Check the model file against the manifest's sha256 (and, for skops, the types it holds,
-    without loading it); warn when the installed scikit-learn differs from the one that trained it.
+def verify_model(model_dir: str | Path, arrays: bool = False) -> dict[str, Any]:
+    """Check the model file (and the scorer arrays, where written) against the manifest's sha256, and
+    for skops the types it holds, without loading it; warn when the installed scikit-learn differs
+    from the one that trained it. ``arrays``: for scoring with the scorer arrays where the model has
+    them (then scikit-learn plays no part: no type check, no version warning).
 
     Returns the manifest.
     """
-    d = Path(model_dir)
-    manifest = read_manifest(d)
-    target = d / manifest["model_file"]
-    interrupted = (d / INCOMPLETE).exists()
-    if not target.exists():
-        raise StanceError(INTERRUPTED if interrupted else "model file is missing", path=target)
-    actual = sha256_file(target)
-    if actual != manifest["model_sha256"]:
-        if interrupted:
-            raise StanceError(INTERRUPTED, path=d)
-        raise StanceError(
-            "sha256 does not match manifest.json: the model file was modified or corrupted; refusing to load it",
-            path=target,
-        )
+    manifest, target = _verify_files(model_dir)
+    if arrays and "scorer_file" in manifest:
+        return manifest
     if model_format(manifest) == "skops":
         try:
             untrusted_types(target)
@@ -240,6 +240,35 @@ def verify_model(model_dir: str | Path) -> dict[str, Any]:
             stacklevel=2,
         )
     return manifest
+
+
+def _verify_files(model_dir: str | Path) -> tuple[dict[str, Any], Path]:
+    """The manifest, after checking the model file and the scorer arrays against their sha256."""
+    d = Path(model_dir)
+    manifest = read_manifest(d)
+    target = d / manifest["model_file"]
+    interrupted = (d / INCOMPLETE).exists()
+    if not target.exists():
+        raise StanceError(INTERRUPTED if interrupted else "model file is missing", path=target)
+    actual = sha256_file(target)
+    if actual != manifest["model_sha256"]:
+        if interrupted:
+            raise StanceError(INTERRUPTED, path=d)
+        raise StanceError(
+            "sha256 does not match manifest.json: the model file was modified or corrupted; refusing to load it",
+            path=target,
+        )
+    if "scorer_file" in manifest:
+        scorer = d / SCORER_FILE
+        if manifest["scorer_file"] != SCORER_FILE:
+            raise StanceError(f"manifest names an unexpected scorer file {manifest['scorer_file']!r}", path=d / MANIFEST)
+        if not scorer.exists():
+            raise StanceError(INTERRUPTED if interrupted else "scorer file is missing", path=scorer)
+        if sha256_file(scorer) != manifest.get("scorer_sha256"):
+            raise StanceError(
+                "sha256 does not match manifest.json: the scorer file was modified or corrupted; refusing to load it", path=scorer
+            )
+    return manifest, target
 
 
 def check_trust(model_dir: str | Path, manifest: dict[str, Any], trust_model: bool = False) -> None:
@@ -270,7 +299,7 @@ def load_model(model_dir: str | Path, trust_model: bool = False, runtime: str | 
         check_embedding_available(manifest["embedding"], target)
     try:
         if model_format(manifest) == "skops":
-            model = _load_skops(target)
+            model = load_skops(target)
         else:
             import joblib
 
@@ -313,63 +342,40 @@ def manifest_thresholds(manifest: dict[str, Any]) -> list[float]:
     return [float(manifest["thresholds"][lab]) for lab in manifest["labels"]]
 
 
-def load_model_cached(model_dir: str | Path, trust_model: bool = False, runtime: str | None = None) -> Any:
+def load_model_cached(model_dir: str | Path, trust_model: bool = False, runtime: str | None = None, arrays: bool = False) -> Any:
     """The model of a directory, loaded once per process and per model file (a model retrained into
-    the same folder has a new sha256 and is loaded afresh) and runtime; used by scoring workers."""
-    return _load_cached(str(model_dir), read_manifest(model_dir)["model_sha256"], trust_model, runtime)
+    the same folder has a new sha256 and is loaded afresh) and runtime; used by scoring. ``arrays``:
+    the model's scorer arrays (:func:`load_scorer`) where it has them, else the model itself."""
+    return _load_cached(str(model_dir), read_manifest(model_dir)["model_sha256"], trust_model, runtime, arrays)
 
 
 @functools.lru_cache(maxsize=4)
-def _load_cached(model_dir: str, sha256: str, trust_model: bool, runtime: str | None = None) -> Any:
+def _load_cached(model_dir: str, sha256: str, trust_model: bool, runtime: str | None = None, arrays: bool = False) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if arrays and runtime is None:
+            scorer = load_scorer(model_dir, trust_model)
+            if scorer is not None:
+                return scorer
         return load_model(model_dir, trust_model, runtime)[0]
 
 
-def untrusted_types(target: Path) -> list[str]:
-    """The types in a skops file that skops does not trust by default and that stance admits;
-    anything else is refused with a one-line error. Raises ImportError without skops."""
-    import skops.io as sio
-
+def load_scorer(model_dir: str | Path, trust_model: bool = False) -> ArrayModel | None:
+    """The model's scorer arrays as an :class:`~stance.arrays.ArrayModel` (None if it has none),
+    after the same checks as :func:`load_model` but without importing scikit-learn: an ``.npz`` read
+    with ``allow_pickle=False`` holds numbers and strings only, so no type check is needed."""
+    manifest, _target = _verify_files(model_dir)
+    if "scorer_file" not in manifest:
+        return None
+    check_trust(model_dir, manifest, trust_model)
+    path = Path(model_dir) / SCORER_FILE
     try:
-        found = sio.get_untrusted_types(file=target)
+        with np.load(path, allow_pickle=False) as z:
+            model = ArrayModel(z)
     except Exception as exc:
-        raise StanceError(f"not a valid skops file: {type(exc).__name__}: {exc}".splitlines()[0], path=target) from None
-    bad = [t for t in found if t not in STANCE_TYPES and not _trusted_library_class(t)]
-    if bad:
-        raise StanceError(
-            f"refusing to load untrusted types: {', '.join(sorted(bad))} "
-            "(a skops model may hold only scikit-learn, NumPy, SciPy and stance types)",
-            path=target,
-        )
-    return found
-
-
-def _trusted_library_class(name: str) -> bool:
-    """Whether ``name`` is a class defined in scikit-learn, NumPy or SciPy (functions are not admitted,
-    nor re-exports of other packages' classes, nor anything reached through a dunder module)."""
-    parts = name.split(".")
-    if parts[0] not in TRUSTED_PACKAGES or len(parts) < 2 or any(p.startswith("__") or not p.isidentifier() for p in parts):
-        return False
-    for cut in range(len(parts) - 1, 0, -1):  # the longest importable module prefix, then attributes
-        try:
-            obj: Any = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        except Exception:
-            return False
-        try:
-            for attr in parts[cut:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return False
-        return isinstance(obj, type) and str(getattr(obj, "__module__", "")).split(".")[0] in TRUSTED_PACKAGES
-    return False
-
-
-def _load_skops(target: Path) -> Any:
-    try:
-        import skops.io as sio
-    except ImportError:
-        raise StanceError("this model is in skops format; install skops: pip install 'stance[skops]'", path=target) from None
-    return sio.load(target, trusted=untrusted_types(target))
+        raise StanceError(f"cannot load the scorer arrays: {type(exc).__name__}: {exc}".splitlines()[0], path=path) from None
+    if model.labels_ != list(manifest["labels"]):
+        raise StanceError("scorer labels do not match manifest.json", path=path)
+    if any(abs(float(t) - r) > 1e-6 for t, r in zip(model.thresholds_, manifest_thresholds(manifest))):
+        raise StanceError("manifest 'thresholds' differ from the scorer's own", path=Path(model_dir) / MANIFEST)
+    return model

@@ -56,11 +56,11 @@ def run_scoring(
         raise StanceError(f"unknown backend '{backend}' (use loky, threading or dask)")
     if plot_path and not group_by:
         raise StanceError("--plot needs --group-by FIELD (the plot shows prevalence by group)")
-    manifest = verify_model(model_dir)
+    manifest = verify_model(model_dir, arrays=runtime is None)
     check_trust(model_dir, manifest, trust_model)
     labels = list(manifest["labels"])
     grouped = grouped_prevalence(manifest, group_by, method, n_boot, seed) if group_by else None
-    load_model_cached(str(model_dir), trust_model, runtime)  # load (and report a bad model) before any output is opened
+    load_model_cached(str(model_dir), trust_model, runtime, arrays=True)  # load (and report a bad model) before any output is opened
     summary = Summary(labels, grouped)
     with contextlib.ExitStack() as stack:
         if out in (None, "-"):

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from stance.config import FeaturesConfig
 from stance.cues import ConstructionFeatures, construction_hits
-from stance.ngrams import FastNgrams, NgramTable, Spec, fit_union
+from stance.ngrams import QUOTES_RX, FastNgrams, NgramTable, Spec, fit_union, strip_quotes_lower
 
 # Words with apostrophes and hyphens stay whole ("didn't", "cease-fire"); question and exclamation
 # marks are tokens. Quotation marks are not: in a news corpus they mark where stances are quoted,
@@ -238,12 +238,9 @@ _NAME_RX = re.compile(r"(?<=[\w,;:’'\"”)] )[A-Z][\w’'-]*")
 _DIGITS_RX = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-_QUOTES_RX = re.compile(r"[\"“”„«»]")
-
-
 def plain_text(text: str) -> str:
     """Lowercase without quotation marks (see TOKEN_PATTERN for why quotes are not features)."""
-    return _QUOTES_RX.sub(" ", text).lower()
+    return strip_quotes_lower(text)
 
 
 ATTRIBUTION_WORDS = (
@@ -279,7 +276,7 @@ def expand_stop_words(words: Any) -> list[str]:
 
 def mask_text(text: str) -> str:
     """Lowercase, with mid-sentence capitalised words -> 'xname' and numbers -> '0'."""
-    return _DIGITS_RX.sub("0", _NAME_RX.sub("Xname", _QUOTES_RX.sub(" ", text))).lower()
+    return _DIGITS_RX.sub("0", _NAME_RX.sub("Xname", QUOTES_RX.sub(" ", text))).lower()
 
 
 class StemAnalyzer:

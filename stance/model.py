@@ -20,6 +20,7 @@ from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from stance.arrays import term_keys, top_terms
 from stance.config import Config, ModelConfig
 from stance.features import TextFeatures, build_features
 from stance.soft import fit_ovr, fit_weighted_ovr, is_soft
@@ -265,44 +266,11 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def _explain_named(self, F: Any, W: np.ndarray, top_k: int, only: np.ndarray | None) -> list[dict[str, list[list[Any]]]]:
-        """:meth:`explain` for columns named by the vocabularies, vectorised over all texts and terms.
-
-        Why: a Python loop over every active column of every text was the largest part of scoring.
-        Each label's contributions are computed for all entries at once; a term from two parts is
-        summed in column order, and ties keep the term's first column: the same lists, to the bit,
-        as summing and sorting term by term.
-        """
+        """:meth:`explain` for columns named by the vocabularies, vectorised over all texts and terms
+        (:func:`stance.arrays.top_terms`: a Python loop over every active column of every text was the
+        largest part of scoring)."""
         names, key = self._evidence_names()
-        n = F.shape[0]
-        row = np.repeat(np.arange(n), np.diff(F.indptr))
-        cols, vals = F.indices, F.data
-        named = key[cols] >= 0
-        out: list[dict[str, list[list[Any]]]] = [{} for _ in range(n)]
-        for j, label in enumerate(self.labels_):
-            wanted = np.ones(n, dtype=bool) if only is None else np.asarray(only[:, j], dtype=bool)
-            contrib = vals * W[j, cols]
-            sel = np.flatnonzero((contrib > 0) & named & wanted[row])
-            r, k, p, v = row[sel], key[cols[sel]], sel, contrib[sel]
-            order = np.lexsort((k, r))  # stable: a term's entries stay in the row's order
-            r, k, p, v = r[order], k[order], p[order], v[order]
-            first = np.ones(len(r), dtype=bool)
-            first[1:] = (r[1:] != r[:-1]) | (k[1:] != k[:-1])
-            starts = np.flatnonzero(first)
-            total = np.add.reduceat(v, starts) if len(starts) else v[:0]
-            r, p = r[starts], p[starts]
-            order = np.lexsort((p, -total, r))  # best first; ties: the term seen first in the row
-            r, p, total = r[order], p[order], total[order]
-            c = cols[p]
-            head = np.ones(len(r), dtype=bool)
-            head[1:] = r[1:] != r[:-1]
-            begin = np.maximum.accumulate(np.where(head, np.arange(len(r)), 0))
-            keep = (np.arange(len(r)) - begin) < top_k
-            lists: dict[int, list[list[Any]]] = {}
-            for i, col, value in zip(r[keep].tolist(), c[keep].tolist(), total[keep].tolist()):
-                lists.setdefault(i, []).append([names[col], round(value, 4)])
-            for i in np.flatnonzero(wanted).tolist():
-                out[i][label] = lists.get(i, [])
-        return out
+        return top_terms(F, W, names, key, self.labels_, top_k, only)
 
     def _evidence_tables(self) -> tuple[np.ndarray, list[str | None] | None, np.ndarray | None]:
         """(weights, column terms, which columns share their term with another), once per model."""
@@ -324,13 +292,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
         if cache is None:
             names = self._evidence_tables()[1]
             assert names is not None
-            key = np.arange(len(names), dtype=np.int64)
-            first: dict[str, int] = {}
-            for col, term in enumerate(names):
-                if term is None:
-                    key[col] = -1
-                else:
-                    key[col] = first.setdefault(term, col)
+            key = term_keys(names)
             cache = self._evidence_key_cache = (names, key)
         return cache
 

@@ -12,19 +12,27 @@ import functools
 import re
 from collections.abc import Callable
 from numbers import Integral
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn import get_config
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
+
+if TYPE_CHECKING:  # imported where used: stance.arrays scores with this module's counting alone, without them
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
 
 _SEP = "\x00"  # joins a batch's texts: never part of a token, and a word boundary like a text's own ends
 # TOKEN_PATTERN's tokens (plus the separator), found a third faster: from a word character, a token
 # is the longest run of word characters, apostrophes and hyphens that ends in a word character; the
 # leading \b never fails in a left-to-right scan, since every match ends before a non-word character.
 _TOKENS_SEP = re.compile(r"(?u)\w+(?:['’-]+\w+)*|[?!" + _SEP + "]")
+QUOTES_RX = re.compile(r"[\"“”„«»]")
+
+
+def strip_quotes_lower(text: str) -> str:
+    """Lowercase without quotation marks: what the word parts read (``stance.features.plain_text``)."""
+    return QUOTES_RX.sub(" ", text).lower()
+
 
 # A part's n-gram settings where the fast path reproduces it: (ngram_range, stem length or None).
 Spec = tuple[tuple[int, int], "int | None"]
@@ -115,37 +123,16 @@ class NgramTable:
 
     def token_ids(self, uniques: list[str]) -> np.ndarray:
         """Table id of each distinct token of a batch (stems cut here, once per distinct token); -1 if unknown."""
-        get = self.token_id.get
-        if self.stem_length is not None:
-            k = self.stem_length
-            return np.array([get(u[:k], -1) for u in uniques], dtype=np.int64)
-        return np.array([get(u, -1) for u in uniques], dtype=np.int64)
+        return token_ids(self.token_id, uniques, self.stem_length)
 
     def counts(self, ids: np.ndarray, doc: np.ndarray, n_docs: int) -> sp.csr_matrix:
         """Term counts (n_docs, n_cols), sorted indices, as ``CountVectorizer`` makes them; ``ids`` is
         -1 for unknown tokens and for the separators between texts."""
-        cols = []
-        rows = []
-        if self.lo <= 1:
-            c = self.unigram_col[ids]
-            hit = c >= 0
-            cols.append(c[hit])
-            rows.append(doc[hit])
-        if self.hi >= 2 and len(ids) > 1 and len(self.bigram_keys):
-            a, b = ids[:-1], ids[1:]
-            ok = (a >= 0) & (b >= 0)  # both known, and no separator between them: the same text
-            keys = a[ok] * self.n_tokens + b[ok]
-            order = np.argsort(keys)  # sorted needles: searchsorted narrows each search from the last (5x faster)
-            pos = np.empty_like(order)
-            pos[order] = np.searchsorted(self.bigram_keys, keys[order])
-            pos[pos == len(self.bigram_keys)] = 0
-            found = self.bigram_keys[pos] == keys
-            cols.append(self.bigram_cols[pos[found]])
-            rows.append(doc[:-1][ok][found])
-        col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-        row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        keys, n = np.unique(row * self.n_cols + col, return_counts=True)
-        row, col = np.divmod(keys, self.n_cols)
+        import scipy.sparse as sp
+
+        row, col, n = term_counts(
+            ids, doc, (self.lo, self.hi), self.unigram_col, self.bigram_keys, self.bigram_cols, self.n_tokens, self.n_cols
+        )
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
         data = n.astype(self.vec.dtype)
@@ -153,6 +140,54 @@ class NgramTable:
 
     def transform(self, ids: np.ndarray, doc: np.ndarray, n_docs: int) -> Any:
         return self.vec._tfidf.transform(self.counts(ids, doc, n_docs), copy=False)
+
+
+def token_ids(token_id: dict[str, int], uniques: list[str], stem_length: int | None) -> np.ndarray:
+    """Table id of each distinct token of a batch (stems cut here, once per distinct token); -1 if unknown."""
+    get = token_id.get
+    if stem_length is not None:
+        k = stem_length
+        return np.array([get(u[:k], -1) for u in uniques], dtype=np.int64)
+    return np.array([get(u, -1) for u in uniques], dtype=np.int64)
+
+
+def term_counts(
+    ids: np.ndarray,
+    doc: np.ndarray,
+    ngram_range: tuple[int, int],
+    unigram_col: np.ndarray,
+    bigram_keys: np.ndarray,
+    bigram_cols: np.ndarray,
+    n_tokens: int,
+    n_cols: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, column, count) of every term of a batch, sorted by row then column: ``CountVectorizer``'s
+    matrix as arrays. ``ids``: each token's table id, -1 for unknown tokens and for the separators
+    between texts; ``doc``: each token's text."""
+    lo, hi = ngram_range
+    cols = []
+    rows = []
+    if lo <= 1:
+        c = unigram_col[ids]
+        hit = c >= 0
+        cols.append(c[hit])
+        rows.append(doc[hit])
+    if hi >= 2 and len(ids) > 1 and len(bigram_keys):
+        a, b = ids[:-1], ids[1:]
+        ok = (a >= 0) & (b >= 0)  # both known, and no separator between them: the same text
+        keys = a[ok] * n_tokens + b[ok]
+        order = np.argsort(keys)  # sorted needles: searchsorted narrows each search from the last (5x faster)
+        pos = np.empty_like(order)
+        pos[order] = np.searchsorted(bigram_keys, keys[order])
+        pos[pos == len(bigram_keys)] = 0
+        found = bigram_keys[pos] == keys
+        cols.append(bigram_cols[pos[found]])
+        rows.append(doc[:-1][ok][found])
+    col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    keys, n = np.unique(row * n_cols + col, return_counts=True)
+    row, col = np.divmod(keys, n_cols)
+    return row, col, n
 
 
 class FastNgrams:
@@ -234,6 +269,10 @@ def fit_part(vec: TfidfVectorizer, spec: Spec, batch: BatchTokens) -> tuple[Any,
     None where scikit-learn's own fit must run: settings this does not reproduce, and fits that end
     in scikit-learn's errors (an empty vocabulary, min_df/max_df that leave no term), which it raises.
     """
+    import scipy.sparse as sp
+    from sklearn import get_config
+    from sklearn.feature_extraction.text import TfidfTransformer
+
     if vec.dtype != np.float64 or vec.vocabulary is not None or get_config().get("sparse_interface", "spmatrix") != "spmatrix":
         return None
     if not all(hasattr(vec, m) for m in ("_check_params", "_validate_ngram_range", "_warn_for_unused_params", "_validate_vocabulary")):
@@ -312,6 +351,7 @@ def _count(spec: Spec, batch: BatchTokens) -> tuple[list[str], np.ndarray, sp.cs
     token id; a bigram: ``n_names + id1 * n_names + id2``), and the counts per (text, first-seen rank)
     with sorted indices, which is CountVectorizer._count_vocab's matrix. None when there is no term."""
     import pandas as pd
+    import scipy.sparse as sp
 
     (lo, hi), k = spec
     uniques, codes, doc = batch.get(stem=k is not None)
@@ -347,4 +387,6 @@ def _count(spec: Spec, batch: BatchTokens) -> tuple[list[str], np.ndarray, sp.cs
 @functools.lru_cache(maxsize=1)
 def _sets_stop_words() -> bool:
     """Whether this scikit-learn's fit sets ``stop_words_`` (the pruned terms; gone in recent versions)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return hasattr(TfidfVectorizer().fit(["ab cd"]), "stop_words_")

@@ -246,7 +246,7 @@ def _score_chunk(
 ) -> list[tuple[Article, list[dict[str, Any]]]]:
     from stance.artifact import load_model_cached
 
-    return list(zip(chunk, score_texts(load_model_cached(model_dir, trust_model, runtime), chunk, evidence)))
+    return list(zip(chunk, score_texts(load_model_cached(model_dir, trust_model, runtime, arrays=True), chunk, evidence)))
 
 
 def score_stream(
@@ -274,7 +274,7 @@ def score_stream(
     model_dir = str(model_dir)
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     if backend == "loky":
-        model = load_model_cached(model_dir, trust_model, runtime)
+        model = load_model_cached(model_dir, trust_model, runtime, arrays=True)
         # a model that spreads its own work over the cores (the transformer's XLA or ONNX Runtime
         # threads) is scored here: workers would compete for the same cores, and forking XLA deadlocks
         if jobs == 1 or getattr(model, "threaded_scoring", False):

@@ -206,4 +206,5 @@ def train(
         from stance.embeddings import embedding_info
 
         manifest["embedding"] = embedding_info(cfg.features.embedding_model)
-    return save_model(model, out, manifest, force=force, fmt=fmt)
+    probe = (dev.texts if dev is not None else train_data.texts)[:300]  # where the scorer arrays must give the model's numbers
+    return save_model(model, out, manifest, force=force, fmt=fmt, probe=probe)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stance import artifact
+from stance import artifact, trust
 from stance.artifact import INCOMPLETE, VersionWarning, load_model, read_manifest, verify_model
 from stance.config import load_config
 from stance.errors import StanceError
@@ -306,7 +306,7 @@ def test_skops_refuses_functions_hidden_in_a_real_model(tiny_model: Path, tmp_pa
 
 
 def test_skops_trust_rules() -> None:
-    from stance.artifact import _trusted_library_class
+    from stance.trust import _trusted_library_class
 
     for name in (
         "sklearn.calibration._CalibratedClassifier",
@@ -329,7 +329,7 @@ def test_skops_trust_rules() -> None:
         "numpy.ndarray.tofile",
     ):
         assert not _trusted_library_class(name), name
-    for name in artifact.STANCE_TYPES:  # every name on the list exists
+    for name in trust.STANCE_TYPES:  # every name on the list exists
         module, _, attr = name.rpartition(".")
         if module != "stance.embeddings":  # optional extra
             assert hasattr(__import__(module, fromlist=[attr]), attr), name

@@ -62,8 +62,8 @@ def test_fitted_vocabularies_are_saved_as_arrays() -> None:
 
     import skops.io as sio
 
-    from stance.artifact import STANCE_TYPES
     from stance.features import TextFeatures
+    from stance.trust import STANCE_TYPES
 
     texts = [t for t, _ in TINY]
     tf = TextFeatures(word_ngrams=(1, 2), stem_ngrams=(1, 2), constructions=True).fit(texts)
