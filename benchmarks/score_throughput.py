@@ -348,7 +348,7 @@ def stage_split(model_dir: Path, path: Path) -> dict[str, float]:
     clock = time.process_time
     t: dict[str, float] = dict.fromkeys(["read", "segment", "features", "classify", "evidence", "records", "json", "summary"], 0.0)
     c0 = clock()
-    model = load_model_cached(str(model_dir))
+    model = load_model_cached(str(model_dir), arrays=True)  # what `stance score` loads
     model.explain(["Warm up the evidence tables."])
     t["model load (once per run)"] = clock() - c0
     summary = Summary(list(model.labels_))

@@ -11,7 +11,7 @@ from typing import Any
 
 from stance.articles import Article, iter_articles
 from stance.errors import StanceError
-from stance.summary import Summary
+from stance.summary import SUMMARY_FIELDS, Summary
 
 
 def run_scoring(
@@ -45,6 +45,8 @@ def run_scoring(
     A bad line in a JSONL of articles is fatal unless ``on_bad_line`` is given: then it is passed
     there and skipped, and the good articles are scored. A joblib model loads only with ``trust_model``.
     ``runtime`` (jax, onnx, onnx-int8) replaces the runtime of an accurate-tier model.
+    ``on_article(article, records)`` is called per article; where the output is JSON lines without
+    grouping and workers score, those records hold only ``SUMMARY_FIELDS`` (the lines hold the rest).
     """
     from stance.artifact import check_trust, load_model_cached, verify_model
     from stance.fileio import atomic_write
@@ -77,6 +79,7 @@ def run_scoring(
             evidence,
             trust_model=trust_model,
             runtime=runtime,
+            fields=SUMMARY_FIELDS if fmt == "jsonl" and grouped is None else None,
         ):
             row = summary.add(article, records)
             writer.add(article, records, row)

@@ -185,7 +185,15 @@ def term_counts(
         rows.append(doc[:-1][ok][found])
     col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
     row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    keys, n = np.unique(row * n_cols + col, return_counts=True)
+    # np.unique's result, sorted stably: the keys come in row order already, and a stable sort of
+    # such nearly sorted keys is several times faster than np.unique's quicksort
+    keys = np.sort(row * n_cols + col, kind="stable")
+    if len(keys):
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        n = np.diff(np.append(starts, len(keys)))
+        keys = keys[starts]
+    else:
+        n = np.zeros(0, dtype=np.int64)
     row, col = np.divmod(keys, n_cols)
     return row, col, n
 

@@ -109,13 +109,19 @@ def to_records(
     """Records from :func:`score_batch`'s output; ``evidence`` maps a flat sentence index to its
     evidence per label (``None``: no evidence field)."""
     scores = P.tolist()
-    hits = D.astype(bool).tolist()
+    # each sentence's label list from its decision row's code (a bit per label), built once per code
+    if D.shape[1] <= 62:
+        codes: list[Any] = (D.astype(np.int64) << np.arange(D.shape[1])).sum(axis=1).tolist()
+        label_sets = {c: tuple(lab for j, lab in enumerate(labels) if c >> j & 1) for c in set(codes)}
+    else:  # more labels than bits in an integer
+        codes = [tuple(row) for row in D.astype(bool).tolist()]
+        label_sets = {c: tuple(lab for lab, hit in zip(labels, c) if hit) for c in set(codes)}
     out: list[list[dict[str, Any]]] = []
     k = 0
     for article, sents in zip(articles, segmented):
         records = []
         for n, s in enumerate(sents):
-            predicted = [lab for lab, hit in zip(labels, hits[k]) if hit]
+            predicted = list(label_sets[codes[k]])
             rec: dict[str, Any] = {
                 "article": article.id,
                 "sentence": n,
@@ -123,7 +129,7 @@ def to_records(
                 "start": s.start,
                 "end": s.end,
                 "labels": predicted,
-                "scores": {lab: round(p, 4) for lab, p in zip(labels, scores[k])},
+                "scores": dict(zip(labels, [round(p, 4) for p in scores[k]])),
                 "paragraph": s.paragraph,
                 "quote": s.quote,
                 "speaker": s.speaker,
@@ -171,12 +177,14 @@ class WorkerInterrupted(Exception):
     ``Exception``s, so a worker dying of anything else would leave the parent waiting for ever."""
 
 
-def _score_forked(chunk: list[Article], evidence: int) -> list[Records]:
-    """A forked worker's chunk: records with their JSON lines rendered here, not in the writing process."""
+def _score_forked(chunk: list[Article], evidence: int, fields: tuple[str, ...] | None = None) -> list[Records]:
+    """A forked worker's chunk: records with their JSON lines rendered here, not in the writing
+    process; with ``fields``, the records sent back hold only those (unpickling whole records was
+    most of the writing process's work)."""
     out = []
     try:
         for records in score_texts(_FORKED_MODEL, chunk, evidence):
-            r = Records(records)
+            r = Records(records if fields is None else [{k: rec[k] for k in fields} for rec in records])
             r.jsonl = jsonl_lines(records)
             out.append(r)
     except KeyboardInterrupt:
@@ -200,7 +208,7 @@ def _can_fork() -> bool:
 
 
 def _score_in_forks(
-    model: Any, articles: Iterable[Article], jobs: int, evidence: int, chunk_size: int
+    model: Any, articles: Iterable[Article], jobs: int, evidence: int, chunk_size: int, fields: tuple[str, ...] | None = None
 ) -> Iterator[tuple[Article, Records]]:
     """Chunks scored by ``jobs`` processes forked once, after the model is loaded and its lookup
     tables are built, so that a worker starts in milliseconds; at most ``2 * jobs`` chunks are in
@@ -215,7 +223,7 @@ def _score_in_forks(
     try:
         pending: deque[tuple[list[Article], Any]] = deque()
         for chunk in chunks(articles, chunk_size):
-            pending.append((chunk, pool.apply_async(_score_forked, (chunk, evidence))))
+            pending.append((chunk, pool.apply_async(_score_forked, (chunk, evidence, fields))))
             if len(pending) >= 2 * jobs:
                 done, result = pending.popleft()
                 yield from zip(done, _results(result))
@@ -259,8 +267,13 @@ def score_stream(
     chunk_size: int | None = None,
     trust_model: bool = False,
     runtime: str | None = None,
+    fields: tuple[str, ...] | None = None,
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
     """Yield (article, sentence records) in input order, scoring chunks in parallel when asked.
+
+    ``fields``: where workers render the records' JSON lines (``Records.jsonl``), the records they
+    send back may hold only these fields (what a caller that writes those lines reads besides);
+    otherwise records are whole.
 
     ``jobs`` None: every core. With the default backend ("loky": processes), workers are forked from
     this process once the model is loaded (Linux); elsewhere, and with the other backends, joblib's
@@ -281,7 +294,7 @@ def score_stream(
             yield from score_articles(model, articles, evidence, chunk_size or CHUNK_ARTICLES)
             return
         if _can_fork():
-            yield from _score_in_forks(model, articles, jobs, evidence, chunk_size or WORKER_CHUNK_ARTICLES)
+            yield from _score_in_forks(model, articles, jobs, evidence, chunk_size or WORKER_CHUNK_ARTICLES, fields)
             return
     chunk_size = chunk_size or WORKER_CHUNK_ARTICLES
     from joblib import Parallel, delayed, parallel_config

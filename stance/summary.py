@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from stance.groups import GroupedPrevalence
 
 UNATTRIBUTED = "(unattributed)"
+# The record fields Summary.add reads (scoring workers send back only these where the JSON lines are theirs)
+SUMMARY_FIELDS = ("boilerplate", "labels", "holder", "speaker")
 SUMMARY_ROWS_IN_MEMORY = 10_000  # per-article summary rows held in memory before they are spooled to disk
 
 

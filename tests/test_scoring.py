@@ -119,3 +119,25 @@ def test_score_batch_never_labels_boilerplate_and_records_follow_decisions(defau
     (records,) = to_records(articles, segmented, P, D, list(model.labels_))
     assert [r["labels"] for r in records] == [[lab for lab, d in zip(model.labels_, row) if d] for row in D]
     assert all("evidence" not in r for r in records)
+
+
+def test_workers_send_back_only_the_fields_asked_with_the_same_lines(default_model: Path) -> None:
+    import json
+
+    from stance.summary import SUMMARY_FIELDS
+
+    rng = random.Random(3)
+    words = ["they", "lied", "about", "the", "attack", "and", "we", "will", "strike", "back", "if", "attacked", "officials", "said"]
+    articles = [Article(f"a{i}", ". ".join(" ".join(rng.choices(words, k=8)).capitalize() for _ in range(5)) + ".") for i in range(40)]
+    whole = [records for _a, records in score_stream(str(default_model), articles, jobs=1)]
+    light = [records for _a, records in score_stream(str(default_model), articles, jobs=2, chunk_size=8, fields=SUMMARY_FIELDS)]
+    assert [r.jsonl for r in light] == [jsonl_lines(r) for r in whole]
+    assert [[{k: rec[k] for k in SUMMARY_FIELDS} for rec in r] for r in whole] == [list(r) for r in light]
+    assert all(json.loads(line)["text"] for r in light for line in r.jsonl.splitlines())
+
+
+def test_json_lines_are_json_dumps() -> None:
+    import json
+
+    objs = [{"a": 'é"\n\u2028', "b": [1, 2.5, None, True, -0.0701], "c": {"d": float("nan"), "e": []}}, [], {}]
+    assert jsonl_lines(objs) == "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs)
