@@ -24,11 +24,15 @@ _CREDIT = re.compile(
 )
 
 
-# Lower-case words without which (in ASCII text) _FOOTER or _CREDIT cannot match: a substring test
-# is far cheaper than the case-insensitive scans, which then run only where one of them occurs.
-# (Non-ASCII text always gets the full scan: case-insensitive matching knows letters such as "ſ".)
+# Lower-case words without which _FOOTER or _CREDIT cannot match: a substring test on the lowered
+# text is far cheaper than the case-insensitive scans, which then run only where one of them occurs.
+# Sound for any text without the non-ASCII letters that case-insensitive matching equates with ASCII
+# ones (_FOLDS, checked by a test); text with one of those always gets the full scan.
+_FOLDS = "\u0130\u0131\u017f\u212a"  # İ ı ſ and the Kelvin sign
 _FOOTER_WORDS = (
-    "sign",
+    "sign up",
+    "sign-up",
+    "signup",
     "subscri",
     "newsletter",
     "daily email",
@@ -42,18 +46,36 @@ _FOOTER_WORDS = (
     "terms of",
     "share this",
     "copyright",
+    "©",
     "download",
     "related:",
     "top news outlets",
 )
-_CREDIT_WORDS = (")", "photo", "image", "picture", "credit")
+# _CREDIT's three branches: "(...)" at the very end, a credit word at the very start, "photo by" etc.
+_CREDIT_STARTS = ("photo", "image", "picture", "file photo", "credit")
 
 
-def _may_match(text: str, words: tuple[str, ...]) -> bool:
-    if not text.isascii():
-        return True
-    low = text.lower()
-    return any(w in low for w in words)
+def _folds(text: str) -> bool:
+    return not text.isascii() and any(c in text for c in _FOLDS)
+
+
+def _is_footer(joined: str) -> bool:
+    if not _folds(joined):
+        low = joined.lower()
+        if not any(w in low for w in _FOOTER_WORDS):
+            return False
+    return bool(_FOOTER.search(joined))
+
+
+def _is_credit(joined: str) -> bool:
+    if not _folds(joined):
+        low = joined.lower()
+        if not (low.startswith(_CREDIT_STARTS) or "photo " in low or "image " in low):
+            if joined[-1:] != ")":
+                return False
+            # only the "(...)" branch can match, and only from the last "(" (it allows no "()" inside)
+            return bool(_CREDIT.search(joined, joined.rfind("(")))
+    return bool(_CREDIT.search(joined))
 
 
 _NON_WORD = re.compile(r"\W+")
@@ -68,33 +90,66 @@ def _norm(s: str) -> str:
     return _NON_WORD.sub(" ", s.lower()).strip()
 
 
+_MIN_REPEAT = 20  # normalised characters a paragraph needs before its repetition counts
+# A paragraph's key: the first _KEY normalised characters of its first _HEAD raw ones. Normalising a
+# prefix gives a prefix of the normalised whole, so a paragraph and one that repeats it share the key,
+# and only paragraphs that share one are normalised in full and compared.
+_HEAD, _KEY = 48, 12
+
+
+def _repeated(paras: dict[int, list[Sentence]]) -> set[int]:
+    """Paragraphs printed again (e.g. a caption and its credited copy): one normalised text a prefix of another's."""
+    by_key: dict[str, list[int]] = {}
+    for p, group in paras.items():
+        head = group[0].text[:_HEAD]
+        key = _norm(head)
+        if len(key) >= _KEY and "Σ" not in head:  # (a final sigma lowers by what follows it)
+            by_key.setdefault(key[:_KEY], []).append(p)
+        elif len(group) > 1 or len(head) < len(group[0].text) or "Σ" in head:
+            return _prefixed(paras, list(paras))  # the key says nothing: compare every paragraph
+        # else: the whole paragraph normalises to under _KEY characters, too short to count
+    flagged: set[int] = set()
+    for members in by_key.values():
+        if len(members) > 1:
+            flagged |= _prefixed(paras, members)
+    return flagged
+
+
+def _prefixed(paras: dict[int, list[Sentence]], members: list[int]) -> set[int]:
+    """Among ``members``, those whose normalised text is a prefix of another's, and those others.
+
+    Sorted, the texts that start with a given one follow it directly.
+    """
+    items = sorted((_norm(" ".join([x.text for x in paras[p]])), p) for p in members)
+    flagged: set[int] = set()
+    for i, (ta, a) in enumerate(items):
+        if len(ta) < _MIN_REPEAT:
+            continue
+        for tb, b in items[i + 1 :]:
+            if not tb.startswith(ta):
+                break
+            flagged.add(a)
+            flagged.add(b)
+    return flagged
+
+
 def mark_boilerplate(sentences: list[Sentence]) -> None:
     """Repeated paragraphs, photo credits/captions and newsletter or sign-up furniture."""
     paras: dict[int, list[Sentence]] = {}
     for s in sentences:
         paras.setdefault(s.paragraph, []).append(s)
-    texts = {p: _norm(" ".join(x.text for x in group)) for p, group in paras.items()}
-    flagged: set[int] = set()
-    items = list(texts.items())
-    for a, ta in items:
-        if len(ta) < 20:
-            continue
-        for b, tb in items:
-            if a != b and len(tb) >= len(ta) and tb.startswith(ta):
-                flagged.update((a, b))  # a paragraph printed again (e.g. a caption and its credited copy)
+    flagged = _repeated(paras)
     for p, group in paras.items():
-        joined = " ".join(x.text for x in group)
-        short = len(joined) < 400
-        if (_may_match(joined, _CREDIT_WORDS) and _CREDIT.search(joined)) or (
-            short and _may_match(joined, _FOOTER_WORDS) and _FOOTER.search(joined)
-        ):
+        joined = group[0].text if len(group) == 1 else " ".join([x.text for x in group])
+        if _is_credit(joined) or (len(joined) < 400 and _is_footer(joined)):
             flagged.add(p)
     # A short line without end punctuation right after a footer is part of it ("Sign Up Now").
     order = sorted(paras)
     for k, p in enumerate(order[1:], start=1):
-        joined = " ".join(x.text for x in paras[p])
-        if order[k - 1] in flagged and len(joined) < 40 and joined[-1:] not in '.!?"”':
-            flagged.add(p)
+        if order[k - 1] in flagged:
+            joined = " ".join([x.text for x in paras[p]])
+            if len(joined) < 40 and joined[-1:] not in '.!?"”':
+                flagged.add(p)
     for p in flagged:
         for s in paras[p]:
             s.boilerplate = True
