@@ -14,7 +14,20 @@ if TYPE_CHECKING:
     from stance.segment import Sentence
 
 _OPEN, _CLOSE = "“«", "”»"
-_QUOTE_MARK = re.compile(f'["{_OPEN}{_CLOSE}]')
+_MARKS = '"' + _OPEN + _CLOSE
+
+
+def _positions(text: str, chars: str) -> list[int]:
+    """Sorted positions of ``chars`` in ``text``: ``str.find`` per character is several times faster
+    than a regex character class over the text."""
+    found: list[int] = []
+    for ch in chars:
+        at = text.find(ch)
+        while at >= 0:
+            found.append(at)
+            at = text.find(ch, at + 1)
+    found.sort()
+    return found
 
 
 def mark_quotes(text: str, sentences: list[Sentence]) -> None:
@@ -26,7 +39,7 @@ def mark_quotes(text: str, sentences: list[Sentence]) -> None:
     ``text``. The marks are found in one scan of the whole text (a scan per sentence, or a
     character loop in Python, cost more than the rest of the rule).
     """
-    marks = [m.start() for m in _QUOTE_MARK.finditer(text)]
+    marks = _positions(text, _MARKS)
     marks.append(len(text))  # a sentinel: no sentence reaches it
     k = 0
     inside = False

@@ -59,68 +59,52 @@ def _folds(text: str) -> bool:
     return not text.isascii() and any(c in text for c in _FOLDS)
 
 
-def _is_footer(joined: str) -> bool:
-    if not _folds(joined):
-        low = joined.lower()
-        if not any(w in low for w in _FOOTER_WORDS):
-            return False
-    return bool(_FOOTER.search(joined))
-
-
-def _is_credit(joined: str) -> bool:
-    if not _folds(joined):
-        low = joined.lower()
-        if not (low.startswith(_CREDIT_STARTS) or "photo " in low or "image " in low):
-            if joined[-1:] != ")":
-                return False
-            # only the "(...)" branch can match, and only from the last "(" (it allows no "()" inside)
-            return bool(_CREDIT.search(joined, joined.rfind("(")))
-    return bool(_CREDIT.search(joined))
+def _is_furniture(joined: str, low: str) -> bool:
+    """A photo credit or caption, or (under 400 characters) a footer; ``low`` is ``joined.lower()``."""
+    if _folds(joined):
+        return bool(_CREDIT.search(joined)) or (len(joined) < 400 and bool(_FOOTER.search(joined)))
+    if low.startswith(_CREDIT_STARTS) or "photo " in low or "image " in low:
+        if _CREDIT.search(joined):
+            return True
+    # otherwise only the "(...)" branch can match, and only from the last "(" (it allows no "()" inside)
+    elif joined[-1:] == ")" and _CREDIT.search(joined, joined.rfind("(")):
+        return True
+    if len(joined) >= 400:
+        return False
+    for word in _FOOTER_WORDS:
+        if word in low:
+            return bool(_FOOTER.search(joined))
+    return False
 
 
 _NON_WORD = re.compile(r"\W+")
-# ASCII text: every non-word character -> space, then split/join collapses the runs and strips the ends,
-# which is what the regex does, four times faster.
-_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")})
+# ASCII text: every non-word byte -> space, then split/join collapses the runs and strips the ends,
+# which is what the regex does, several times faster (bytes.translate is a plain table lookup;
+# str.translate looks each distinct character up in a dict on every call).
+_ASCII_NON_WORD = bytes(b if b < 128 and (chr(b).isalnum() or b == ord("_")) else 32 for b in range(256))
 
 
-def _norm(s: str) -> str:
-    if s.isascii():
-        return " ".join(s.lower().translate(_ASCII_NON_WORD).split())
-    return _NON_WORD.sub(" ", s.lower()).strip()
+def _collapse(low: str) -> str:
+    """Normalise lowered text: each run of non-word characters becomes one space, none at the ends."""
+    if low.isascii():
+        return b" ".join(low.encode("ascii").translate(_ASCII_NON_WORD).split()).decode("ascii")
+    return _NON_WORD.sub(" ", low).strip()
 
 
 _MIN_REPEAT = 20  # normalised characters a paragraph needs before its repetition counts
-# A paragraph's key: the first _KEY normalised characters of its first _HEAD raw ones. Normalising a
-# prefix gives a prefix of the normalised whole, so a paragraph and one that repeats it share the key,
-# and only paragraphs that share one are normalised in full and compared.
+# A paragraph's key: the first _KEY characters of its normalised first _HEAD lowered ones. That is a
+# prefix of the normalised whole, so a paragraph and one that repeats it share the key, and only
+# paragraphs that share one are normalised in full and compared.
 _HEAD, _KEY = 48, 12
 
 
-def _repeated(paras: dict[int, list[Sentence]]) -> set[int]:
-    """Paragraphs printed again (e.g. a caption and its credited copy): one normalised text a prefix of another's."""
-    by_key: dict[str, list[int]] = {}
-    for p, group in paras.items():
-        head = group[0].text[:_HEAD]
-        key = _norm(head)
-        if len(key) >= _KEY and "Σ" not in head:  # (a final sigma lowers by what follows it)
-            by_key.setdefault(key[:_KEY], []).append(p)
-        elif len(group) > 1 or len(head) < len(group[0].text) or "Σ" in head:
-            return _prefixed(paras, list(paras))  # the key says nothing: compare every paragraph
-        # else: the whole paragraph normalises to under _KEY characters, too short to count
-    flagged: set[int] = set()
-    for members in by_key.values():
-        if len(members) > 1:
-            flagged |= _prefixed(paras, members)
-    return flagged
+def _repeated(lows: dict[int, str], members: list[int]) -> set[int]:
+    """Among ``members``, those whose normalised text is a prefix of another's, and those others
+    (a paragraph printed again, e.g. a caption and its credited copy).
 
-
-def _prefixed(paras: dict[int, list[Sentence]], members: list[int]) -> set[int]:
-    """Among ``members``, those whose normalised text is a prefix of another's, and those others.
-
-    Sorted, the texts that start with a given one follow it directly.
+    Sorted, the texts that start with a given one follow it directly: no comparison of all pairs.
     """
-    items = sorted((_norm(" ".join([x.text for x in paras[p]])), p) for p in members)
+    items = sorted((_collapse(lows[p]), p) for p in members)
     flagged: set[int] = set()
     for i, (ta, a) in enumerate(items):
         if len(ta) < _MIN_REPEAT:
@@ -134,15 +118,31 @@ def _prefixed(paras: dict[int, list[Sentence]], members: list[int]) -> set[int]:
 
 
 def mark_boilerplate(sentences: list[Sentence]) -> None:
-    """Repeated paragraphs, photo credits/captions and newsletter or sign-up furniture."""
+    """Repeated paragraphs, photo credits/captions and newsletter or sign-up furniture.
+
+    Each paragraph is joined and lowered once; the rules share those strings.
+    """
     paras: dict[int, list[Sentence]] = {}
     for s in sentences:
         paras.setdefault(s.paragraph, []).append(s)
-    flagged = _repeated(paras)
+    flagged: set[int] = set()
+    lows: dict[int, str] = {}
+    by_key: dict[str, list[int]] = {}
+    unkeyed = False
     for p, group in paras.items():
         joined = group[0].text if len(group) == 1 else " ".join([x.text for x in group])
-        if _is_credit(joined) or (len(joined) < 400 and _is_footer(joined)):
+        lows[p] = low = joined.lower()
+        key = _collapse(low[:_HEAD])
+        if len(key) >= _KEY:
+            by_key.setdefault(key[:_KEY], []).append(p)
+        elif len(low) > _HEAD:
+            unkeyed = True  # a long paragraph whose head is mostly punctuation: compare every paragraph
+        # (else the whole paragraph normalises to under _KEY characters: too short to count as repeated)
+        if _is_furniture(joined, low):
             flagged.add(p)
+    for members in [list(paras)] if unkeyed else by_key.values():
+        if len(members) > 1:
+            flagged |= _repeated(lows, members)
     # A short line without end punctuation right after a footer is part of it ("Sign Up Now").
     order = sorted(paras)
     for k, p in enumerate(order[1:], start=1):
