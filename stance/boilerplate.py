@@ -24,11 +24,15 @@ _CREDIT = re.compile(
 )
 
 
-# Lower-case words without which (in ASCII text) _FOOTER or _CREDIT cannot match: a substring test
-# is far cheaper than the case-insensitive scans, which then run only where one of them occurs.
-# (Non-ASCII text always gets the full scan: case-insensitive matching knows letters such as "ſ".)
+# Lower-case words without which _FOOTER or _CREDIT cannot match: a substring test on the lowered
+# text is far cheaper than the case-insensitive scans, which then run only where one of them occurs.
+# Sound for any text without the non-ASCII letters that case-insensitive matching equates with ASCII
+# ones (_FOLDS, checked by a test); text with one of those always gets the full scan.
+_FOLDS = "\u0130\u0131\u017f\u212a"  # İ ı ſ and the Kelvin sign
 _FOOTER_WORDS = (
-    "sign",
+    "sign up",
+    "sign-up",
+    "signup",
     "subscri",
     "newsletter",
     "daily email",
@@ -42,59 +46,110 @@ _FOOTER_WORDS = (
     "terms of",
     "share this",
     "copyright",
+    "©",
     "download",
     "related:",
     "top news outlets",
 )
-_CREDIT_WORDS = (")", "photo", "image", "picture", "credit")
+# _CREDIT's three branches: "(...)" at the very end, a credit word at the very start, "photo by" etc.
+_CREDIT_STARTS = ("photo", "image", "picture", "file photo", "credit")
 
 
-def _may_match(text: str, words: tuple[str, ...]) -> bool:
-    if not text.isascii():
+def _folds(text: str) -> bool:
+    return not text.isascii() and any(c in text for c in _FOLDS)
+
+
+def _is_furniture(joined: str, low: str) -> bool:
+    """A photo credit or caption, or (under 400 characters) a footer; ``low`` is ``joined.lower()``."""
+    if _folds(joined):
+        return bool(_CREDIT.search(joined)) or (len(joined) < 400 and bool(_FOOTER.search(joined)))
+    if low.startswith(_CREDIT_STARTS) or "photo " in low or "image " in low:
+        if _CREDIT.search(joined):
+            return True
+    # otherwise only the "(...)" branch can match, and only from the last "(" (it allows no "()" inside)
+    elif joined[-1:] == ")" and _CREDIT.search(joined, joined.rfind("(")):
         return True
-    low = text.lower()
-    return any(w in low for w in words)
+    if len(joined) >= 400:
+        return False
+    for word in _FOOTER_WORDS:
+        if word in low:
+            return bool(_FOOTER.search(joined))
+    return False
 
 
 _NON_WORD = re.compile(r"\W+")
-# ASCII text: every non-word character -> space, then split/join collapses the runs and strips the ends,
-# which is what the regex does, four times faster.
-_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")})
+# ASCII text: every non-word byte -> space, then split/join collapses the runs and strips the ends,
+# which is what the regex does, several times faster (bytes.translate is a plain table lookup;
+# str.translate looks each distinct character up in a dict on every call).
+_ASCII_NON_WORD = bytes(b if b < 128 and (chr(b).isalnum() or b == ord("_")) else 32 for b in range(256))
 
 
-def _norm(s: str) -> str:
-    if s.isascii():
-        return " ".join(s.lower().translate(_ASCII_NON_WORD).split())
-    return _NON_WORD.sub(" ", s.lower()).strip()
+def _collapse(low: str) -> str:
+    """Normalise lowered text: each run of non-word characters becomes one space, none at the ends."""
+    if low.isascii():
+        return b" ".join(low.encode("ascii").translate(_ASCII_NON_WORD).split()).decode("ascii")
+    return _NON_WORD.sub(" ", low).strip()
+
+
+_MIN_REPEAT = 20  # normalised characters a paragraph needs before its repetition counts
+# A paragraph's key: the first _KEY characters of its normalised first _HEAD lowered ones. That is a
+# prefix of the normalised whole, so a paragraph and one that repeats it share the key, and only
+# paragraphs that share one are normalised in full and compared.
+_HEAD, _KEY = 48, 12
+
+
+def _repeated(lows: dict[int, str], members: list[int]) -> set[int]:
+    """Among ``members``, those whose normalised text is a prefix of another's, and those others
+    (a paragraph printed again, e.g. a caption and its credited copy).
+
+    Sorted, the texts that start with a given one follow it directly: no comparison of all pairs.
+    """
+    items = sorted((_collapse(lows[p]), p) for p in members)
+    flagged: set[int] = set()
+    for i, (ta, a) in enumerate(items):
+        if len(ta) < _MIN_REPEAT:
+            continue
+        for tb, b in items[i + 1 :]:
+            if not tb.startswith(ta):
+                break
+            flagged.add(a)
+            flagged.add(b)
+    return flagged
 
 
 def mark_boilerplate(sentences: list[Sentence]) -> None:
-    """Repeated paragraphs, photo credits/captions and newsletter or sign-up furniture."""
+    """Repeated paragraphs, photo credits/captions and newsletter or sign-up furniture.
+
+    Each paragraph is joined and lowered once; the rules share those strings.
+    """
     paras: dict[int, list[Sentence]] = {}
     for s in sentences:
         paras.setdefault(s.paragraph, []).append(s)
-    texts = {p: _norm(" ".join(x.text for x in group)) for p, group in paras.items()}
     flagged: set[int] = set()
-    items = list(texts.items())
-    for a, ta in items:
-        if len(ta) < 20:
-            continue
-        for b, tb in items:
-            if a != b and len(tb) >= len(ta) and tb.startswith(ta):
-                flagged.update((a, b))  # a paragraph printed again (e.g. a caption and its credited copy)
+    lows: dict[int, str] = {}
+    by_key: dict[str, list[int]] = {}
+    unkeyed = False
     for p, group in paras.items():
-        joined = " ".join(x.text for x in group)
-        short = len(joined) < 400
-        if (_may_match(joined, _CREDIT_WORDS) and _CREDIT.search(joined)) or (
-            short and _may_match(joined, _FOOTER_WORDS) and _FOOTER.search(joined)
-        ):
+        joined = group[0].text if len(group) == 1 else " ".join([x.text for x in group])
+        lows[p] = low = joined.lower()
+        key = _collapse(low[:_HEAD])
+        if len(key) >= _KEY:
+            by_key.setdefault(key[:_KEY], []).append(p)
+        elif len(low) > _HEAD:
+            unkeyed = True  # a long paragraph whose head is mostly punctuation: compare every paragraph
+        # (else the whole paragraph normalises to under _KEY characters: too short to count as repeated)
+        if _is_furniture(joined, low):
             flagged.add(p)
+    for members in [list(paras)] if unkeyed else by_key.values():
+        if len(members) > 1:
+            flagged |= _repeated(lows, members)
     # A short line without end punctuation right after a footer is part of it ("Sign Up Now").
     order = sorted(paras)
     for k, p in enumerate(order[1:], start=1):
-        joined = " ".join(x.text for x in paras[p])
-        if order[k - 1] in flagged and len(joined) < 40 and joined[-1:] not in '.!?"”':
-            flagged.add(p)
+        if order[k - 1] in flagged:
+            joined = " ".join([x.text for x in paras[p]])
+            if len(joined) < 40 and joined[-1:] not in '.!?"”':
+                flagged.add(p)
     for p in flagged:
         for s in paras[p]:
             s.boilerplate = True

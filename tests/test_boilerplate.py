@@ -64,3 +64,14 @@ def test_long_paragraph_mentioning_subscriptions_is_news() -> None:
     text = ("The company said its newsletter subscription numbers had doubled. " * 8).strip()
     assert len(text) > 400
     assert not any(s.boilerplate for s in split_sentences(text))
+
+
+def test_fold_letters_cover_every_non_ascii_letter_that_matches_an_ascii_one() -> None:
+    """The cheap lower-case prefilters in stance.boilerplate are sound only if _FOLDS is complete."""
+    import re
+
+    from stance.boilerplate import _FOLDS
+
+    ascii_letter = re.compile("[a-z]", re.IGNORECASE)
+    folding = {chr(c) for c in range(128, 0x110000) if ascii_letter.fullmatch(chr(c))}
+    assert folding <= set(_FOLDS)
