@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 from stance.holders.clauses import SentenceLike, _find, _Found, _frames, _main_subject, _may_attribute
 from stance.holders.lexicon import _PRONOUNS, _QMASK
-from stance.holders.names import HolderNames, _compatible, _Entity, _kind, _person_names, holder_key, normalise_holder
+from stance.holders.names import HolderNames, KnownNames, _compatible, _Entity, _kind, _person_names, holder_key, normalise_holder
 from stance.holders.parse import _find_parsed, load_parser
 
 __all__ = [
@@ -66,6 +66,8 @@ class Attribution:
     source: HolderSource | None = None
 
 
+_NO_HOLDER = Attribution()  # frozen: one shared instance for every sentence without a holder
+
 # ---------------------------------------------------------------------------------------------
 # The article
 
@@ -86,15 +88,15 @@ def attribute(sentences: Sequence[SentenceLike], parser: Any = None) -> list[Att
     if parser is not None:
         parsed = [_find_parsed(doc, q) for doc, q in zip(parser.pipe([s.text for s in sentences]), quoted)]
     persons = _person_names(" ".join(s.text for s in sentences))
-    known: list[str] = list(persons)
+    known = KnownNames(persons)
     genders: dict[str, str] = {}
-    result: list[Attribution] = [Attribution() for _ in range(n)]
+    result: list[Attribution] = [_NO_HOLDER] * n
     # what each sentence offers a later pronoun: its holder, else (read only when needed) its subject
     offered: list[_Entity | None] = [None] * n
     subject_read = [False] * n
 
     def entity(raw: str, descriptor: str | None) -> _Entity:
-        name = normalise_holder(raw, known)
+        name = known.normalise(raw)
         kind, gender = _kind(raw, persons, descriptor)
         if kind == "person" and name in genders:
             gender = genders[name]
@@ -137,7 +139,7 @@ def attribute(sentences: Sequence[SentenceLike], parser: Any = None) -> list[Att
         if e.name and e.name.lower() not in _PRONOUNS:
             result[i] = Attribution(e.name, "reporting-verb")
             if e.name not in known:
-                known.insert(0, e.name)
+                known.add_first(e.name)
             offered[i] = e
 
     # quotations without an attribution of their own
