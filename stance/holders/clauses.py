@@ -32,6 +32,7 @@ from stance.holders.lexicon import (
     _PHRASAL,
     _PHRASAL_BYTES,
     _PREPS,
+    _PREPS_NOT_TO,
     _PRONOUNS,
     _PRONOUNS_OR_PERSON,
     _QMASK,
@@ -63,10 +64,9 @@ class _Found:
     descriptor: str | None = None  # an apposition beside it ("the mining company")
 
 
-def _strip_trailing_modifiers(left: str) -> str:
-    """Drop what may stand between a subject and its verb: adverbs, auxiliaries, "on Thursday",
-    "was quick to". Repeated until nothing changes; works on the words, joined once at the end."""
-    words = left.split()
+def _strip_trailing_modifiers(words: list[str]) -> str:
+    """Drop what may stand between a subject and its verb (the words before it): adverbs, auxiliaries,
+    "on Thursday", "was quick to". Repeated until nothing changes; joined once at the end."""
     while words:
         n = len(words)
         last = words[-1].lower()
@@ -294,7 +294,7 @@ def _find(frame: str, runs: frozenset[bytes]) -> tuple[_Found | None, bool]:
         w = tokens[k].lower().strip(",.;:!?")
         prev = tokens[k - 1].lower() if k else ""
         prev_bare = prev.strip(",")
-        if prev_bare in _DETERMINERS or (w in _BASE_OR_S and (prev_bare.endswith(("’s", "'s")) or prev_bare in _PREPS - {"to"})):
+        if prev_bare in _DETERMINERS or (w in _BASE_OR_S and (prev_bare.endswith(("’s", "'s")) or prev_bare in _PREPS_NOT_TO)):
             continue  # a noun or adjective: "the report", "an estimated $4 million", "the union's demands"
         if w == "quoted" and prev_bare in _BE and " as saying" in " ".join(tokens[k : k + 8]):
             w = prev_bare = "said"  # "X was quoted as saying": X said
@@ -302,8 +302,7 @@ def _find(frame: str, runs: frozenset[bytes]) -> tuple[_Found | None, bool]:
             continue  # passive: "was accused"
         if prev == "to" and (k < 2 or tokens[k - 2].lower() not in _CONTROL):
             continue  # "to blame" in "not to blame", "agreed to return"
-        left = " ".join(tokens[:k])
-        stripped = _strip_trailing_modifiers(left)
+        stripped = _strip_trailing_modifiers(tokens[:k])
         if not stripped or stripped.endswith(_QMASK) or stripped.endswith(","):
             if stripped.endswith(",") and k + 1 < len(tokens) and tokens[k + 1].lower() in ("about", "by", "if", "whether"):
                 continue  # "Reyes, asked about the complaints, insisted"

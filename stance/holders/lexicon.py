@@ -178,6 +178,7 @@ _NP_STOP = _AUX | _VERBS | _SUBORDINATORS | _IRREGULAR_PAST | frozenset({"to"})
 _VERBISH = _VERBS | _AUX | _IRREGULAR_PAST  # a word any of which ends a noun phrase
 _SUBORDINATE_ONLY = _SUBORDINATORS - _RELATIVES  # a word that makes a clause subordinate
 _PRONOUNS_OR_PERSON = frozenset(_PRONOUNS) | {"i", "we", "you"}
+_PREPS_NOT_TO = _PREPS - {"to"}
 # The first characters _LEAD_TIME can match at (ignoring case); a non-ASCII one may case-fold to one.
 _LEAD_TIME_FIRST = frozenset("oOiIlLtTeEsSuU")
 _NAME_LINKS = _set("de van von al bin da del la le of the for and &")  # words inside a name run
