@@ -38,9 +38,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from stance.holders.clauses import SentenceLike, _find, _Found, _frames, _main_subject, _may_attribute
-from stance.holders.lexicon import _PRONOUNS, _QMASK
-from stance.holders.names import HolderNames, _compatible, _Entity, _kind, _person_names, holder_key, normalise_holder
+from stance.holders.clauses import SentenceLike, _find, _Found, _main_subject, _trigger_runs
+from stance.holders.lexicon import _OPENERS, _PRONOUNS, _QMASK, _QUOTE_MARK
+from stance.holders.names import HolderNames, KnownNames, _compatible, _Entity, _kind, _person_names, holder_key, normalise_holder
 from stance.holders.parse import _find_parsed, load_parser
 
 __all__ = [
@@ -67,6 +67,60 @@ class Attribution:
 
 
 # ---------------------------------------------------------------------------------------------
+# Masking quotations
+
+
+def _frames(sentences: Sequence[SentenceLike]) -> tuple[list[str], list[bool], list[bool], list[list[tuple[int, int]]]]:
+    """Each sentence with every quoted run replaced by ⟨Q⟩, whether it starts and ends inside a
+    quotation, and its quoted character spans. Straight quotes toggle, curly ones open and close; the
+    state resets at each paragraph, as in ``segment.mark_quotes``."""
+    frames: list[str] = []
+    ends_open: list[bool] = []
+    starts_open: list[bool] = []
+    quoted: list[list[tuple[int, int]]] = []
+    inside = False
+    para = None
+    for s in sentences:
+        if s.paragraph != para:
+            inside, para = False, s.paragraph
+        starts_open.append(inside)
+        if not _QUOTE_MARK.search(s.text):  # most sentences: no mark, nothing to mask
+            frames.append(_QMASK if inside else " ".join(s.text.split()))
+            quoted.append([(0, len(s.text))] if inside else [])
+            ends_open.append(inside)
+            continue
+        out: list[str] = []
+        spans: list[tuple[int, int]] = []
+        pos = run_start = 0
+        run_open = inside
+        for m in _QUOTE_MARK.finditer(s.text):
+            ch = m.group()
+            opening = (not inside) if ch == '"' else ch in _OPENERS
+            if not inside and opening:
+                out.append(s.text[pos : m.start()])
+                run_open, run_start = True, m.start()
+            elif inside and not opening:
+                if not run_open:
+                    out.append(s.text[pos : m.start()])
+                out.append(f" {_QMASK} ")
+                spans.append((run_start, m.end()))
+                run_open = False
+            inside = opening
+            pos = m.end()
+        if run_open:
+            out.append(f" {_QMASK} ")
+            spans.append((run_start, len(s.text)))
+        else:
+            out.append(s.text[pos:])
+        frames.append(" ".join("".join(out).split()))
+        ends_open.append(inside)
+        quoted.append(spans)
+    return frames, starts_open, ends_open, quoted
+
+
+_NO_HOLDER = Attribution()  # frozen: one shared instance for every sentence without a holder
+
+# ---------------------------------------------------------------------------------------------
 # The article
 
 
@@ -86,15 +140,15 @@ def attribute(sentences: Sequence[SentenceLike], parser: Any = None) -> list[Att
     if parser is not None:
         parsed = [_find_parsed(doc, q) for doc, q in zip(parser.pipe([s.text for s in sentences]), quoted)]
     persons = _person_names(" ".join(s.text for s in sentences))
-    known: list[str] = list(persons)
+    known = KnownNames(persons)
     genders: dict[str, str] = {}
-    result: list[Attribution] = [Attribution() for _ in range(n)]
+    result: list[Attribution] = [_NO_HOLDER] * n
     # what each sentence offers a later pronoun: its holder, else (read only when needed) its subject
     offered: list[_Entity | None] = [None] * n
     subject_read = [False] * n
 
     def entity(raw: str, descriptor: str | None) -> _Entity:
-        name = normalise_holder(raw, known)
+        name = known.normalise(raw)
         kind, gender = _kind(raw, persons, descriptor)
         if kind == "person" and name in genders:
             gender = genders[name]
@@ -119,7 +173,8 @@ def attribute(sentences: Sequence[SentenceLike], parser: Any = None) -> list[Att
         if parsed is not None:
             found = parsed[i]
         else:
-            found = _find(frame)[0] if frame != _QMASK and _may_attribute(frame) else None
+            runs = _trigger_runs(frame) if frame != _QMASK else None
+            found = _find(frame, runs)[0] if runs is not None and (runs or "ccording to" in frame) else None
         if found is None:
             continue
         raw = found.raw
@@ -137,7 +192,7 @@ def attribute(sentences: Sequence[SentenceLike], parser: Any = None) -> list[Att
         if e.name and e.name.lower() not in _PRONOUNS:
             result[i] = Attribution(e.name, "reporting-verb")
             if e.name not in known:
-                known.insert(0, e.name)
+                known.add_first(e.name)
             offered[i] = e
 
     # quotations without an attribution of their own

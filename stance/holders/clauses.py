@@ -1,11 +1,11 @@
-"""One sentence at a time: quotations masked, then the reporting verb of the main clause and its
-subject (before it, or after it in an inverted attribution), "according to X", or a participle's
-main subject; and the subject of a sentence's main clause for later pronouns."""
+"""One sentence at a time, its quotations masked (by the package, which reads them across an article):
+the reporting verb of the main clause and its subject (before it, or after it in an inverted
+attribution), "according to X", or a participle's main subject; and the subject of a sentence's main
+clause for later pronouns."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,22 +22,27 @@ from stance.holders.lexicon import (
     _INVERTIBLE,
     _IRREGULAR_PAST,
     _LEAD_TIME,
+    _LEAD_TIME_FIRST,
     _LIGHT,
-    _LOWER_WORD,
+    _LIGHT_BYTES,
+    _NAME_LINKS,
     _NOT_NAME_WORDS,
     _NP_STOP,
-    _OPENERS,
     _PARTICIPLES,
     _PHRASAL,
+    _PHRASAL_BYTES,
     _PREPS,
+    _PREPS_NOT_TO,
     _PRONOUNS,
+    _PRONOUNS_OR_PERSON,
     _QMASK,
-    _QUOTE_MARK,
-    _RELATIVES,
+    _RUN_BYTES,
+    _SUBORDINATE_ONLY,
     _SUBORDINATORS,
     _TIME,
     _TIME_SET,
-    _TRIGGERS,
+    _TRIGGER_BYTES,
+    _VERBISH,
     _VERBS,
 )
 from stance.holders.names import _strip_titles
@@ -50,58 +55,6 @@ class SentenceLike(Protocol):
 
 
 # ---------------------------------------------------------------------------------------------
-# Masking quotations
-
-
-def _frames(sentences: Sequence[SentenceLike]) -> tuple[list[str], list[bool], list[bool], list[list[tuple[int, int]]]]:
-    """Each sentence with every quoted run replaced by ⟨Q⟩, whether it starts and ends inside a
-    quotation, and its quoted character spans. Straight quotes toggle, curly ones open and close; the
-    state resets at each paragraph, as in ``segment.mark_quotes``."""
-    frames: list[str] = []
-    ends_open: list[bool] = []
-    starts_open: list[bool] = []
-    quoted: list[list[tuple[int, int]]] = []
-    inside = False
-    para = None
-    for s in sentences:
-        if s.paragraph != para:
-            inside, para = False, s.paragraph
-        starts_open.append(inside)
-        if not _QUOTE_MARK.search(s.text):  # most sentences: no mark, nothing to mask
-            frames.append(_QMASK if inside else " ".join(s.text.split()))
-            quoted.append([(0, len(s.text))] if inside else [])
-            ends_open.append(inside)
-            continue
-        out: list[str] = []
-        spans: list[tuple[int, int]] = []
-        pos = run_start = 0
-        run_open = inside
-        for m in _QUOTE_MARK.finditer(s.text):
-            ch = m.group()
-            opening = (not inside) if ch == '"' else ch in _OPENERS
-            if not inside and opening:
-                out.append(s.text[pos : m.start()])
-                run_open, run_start = True, m.start()
-            elif inside and not opening:
-                if not run_open:
-                    out.append(s.text[pos : m.start()])
-                out.append(f" {_QMASK} ")
-                spans.append((run_start, m.end()))
-                run_open = False
-            inside = opening
-            pos = m.end()
-        if run_open:
-            out.append(f" {_QMASK} ")
-            spans.append((run_start, len(s.text)))
-        else:
-            out.append(s.text[pos:])
-        frames.append(" ".join("".join(out).split()))
-        ends_open.append(inside)
-        quoted.append(spans)
-    return frames, starts_open, ends_open, quoted
-
-
-# ---------------------------------------------------------------------------------------------
 # Finding the holder in one sentence
 
 
@@ -111,26 +64,24 @@ class _Found:
     descriptor: str | None = None  # an apposition beside it ("the mining company")
 
 
-def _strip_trailing_modifiers(left: str) -> str:
-    """Drop what may stand between a subject and its verb: adverbs, auxiliaries, "on Thursday",
-    "was quick to"."""
-    prev = None
-    while prev != left:
-        prev = left
-        left = left.rstrip()
-        words = left.split()
-        if words and words[-1].lower() in _TIME_SET:
-            head, tail = " ".join(words[:-5]), " ".join(words[-5:])
+def _strip_trailing_modifiers(words: list[str]) -> str:
+    """Drop what may stand between a subject and its verb (the words before it): adverbs, auxiliaries,
+    "on Thursday", "was quick to". Repeated until nothing changes; joined once at the end."""
+    while words:
+        n = len(words)
+        last = words[-1].lower()
+        if last in _TIME_SET:
+            head, tail = words[:-5], " ".join(words[-5:])
             m = _TIME.search(tail)
             if m and (m.start() > 0 or head):
-                left = (head + " " + tail[: m.start()]).strip()
-                words = left.split()
+                words = head + tail[: m.start()].split()
         while words and words[-1].lower().strip(",") in _AUX:
             words.pop()
-        if words and words[-1].lower() == "to" and len(words) > 1 and words[-2].lower() in _CONTROL:
+        if len(words) > 1 and words[-1].lower() == "to" and words[-2].lower() in _CONTROL:
             words = words[:-2]
-        left = " ".join(words)
-    return left
+        if len(words) == n:
+            break  # nothing dropped (each step only drops words at the end)
+    return " ".join(words)
 
 
 def _parenthetical(seg: str) -> bool:
@@ -155,7 +106,8 @@ def _appositive_descriptor(seg: str) -> bool:
     return w[0].lower() in _DETERMINERS or w[0].endswith(("’s", "'s")) or not w[0][0].isupper()
 
 
-_NAME_RUN = re.compile(r"(?:[A-ZÀ-Ý][\w’'.-]*)(?:\s+(?:(?:de|van|von|al|bin|da|del|la|le|of|the|for|and|&)\s+)*[A-ZÀ-Ý][\w’'.-]*)*$")
+# a name run: capitalised words, with linking words between them
+_NAME_WORD = re.compile(r"[A-ZÀ-Ý][\w’'.-]*")
 
 
 def _subject_np(clause: str) -> str | None:
@@ -165,26 +117,31 @@ def _subject_np(clause: str) -> str | None:
     # leading conjunctions and a time phrase without a comma ("In October he warned")
     while words and words[0].lower() in _CONJ:
         words = words[1:]
-    text = _LEAD_TIME.sub("", " ".join(words) + " ")
-    words = text.split()
+    if words and (words[0][0] in _LEAD_TIME_FIRST or not words[0][0].isascii()):
+        words = _LEAD_TIME.sub("", " ".join(words) + " ").split()
     if not words:
         return None
-    if words[0].lower() in _PREPS or any(w in _SUBORDINATORS and w not in _RELATIVES for w in words):
+    low = [w.lower() for w in words]
+    if low[0] in _PREPS or not _SUBORDINATE_ONLY.isdisjoint(words):
         return None  # "when he", "two days after a report": a subordinate clause
     # a relative clause after the subject: "Residents who lost their homes", "The firm that inspected ..."
-    for k, w in enumerate(words[1:], start=1):
-        if w.lower() in ("who", "that", "which", "whose"):
-            words = words[:k]
+    for k in range(1, len(words)):
+        if low[k] in ("who", "that", "which", "whose"):
+            words, low = words[:k], low[:k]
             break
     if _QMASK in words:  # '"...," Pike said': the subject follows the quotation
-        words = words[len(words) - words[::-1].index(_QMASK) :]
+        k = len(words) - words[::-1].index(_QMASK)
+        words, low = words[k:], low[k:]
         if not words:
             return None
-    if len(words) > 9 or any(k and _verb_like(w, words[k - 1]) for k, w in enumerate(words)):
+    # only a verb form or an -ed word can be verb-like: test those alone
+    if len(words) > 9 or any(
+        _verb_like(words[k], words[k - 1]) for k in range(1, len(words)) if low[k] in _VERBISH or low[k].endswith("ed")
+    ):
         return None
-    if words[0].lower() in _PRONOUNS and len(words) == 1:
-        return words[0].lower()
-    if any(w.lower() in _PRONOUNS or w.lower() in ("i", "we", "you") for w in words):
+    if low[0] in _PRONOUNS and len(words) == 1:
+        return low[0]
+    if not _PRONOUNS_OR_PERSON.isdisjoint(low):
         return None
     return " ".join(words)
 
@@ -205,9 +162,17 @@ def _prefer_name(np: str) -> tuple[str, str | None]:
     "head keeper Rosa Lind" -> Rosa Lind; "The group Free the Herd" -> Free the Herd; not after a
     preposition or article ("Analysts at Brightwater Capital", "the Chamber of Commerce")."""
     words = np.split()
-    for k in range(1, len(words)):
-        tail = " ".join(words[k:])
-        if _NAME_RUN.fullmatch(tail) and not _CAP.match(words[k - 1]):
+    # A tail of words is a name run when it starts and ends with a capitalised word and every word is
+    # one or a linking word ("de", "of the"): found by one walk back from the end, not a regex per tail.
+    n = len(words)
+    if n < 2 or not _NAME_WORD.fullmatch(words[-1]):
+        return np, None
+    lo = n - 1
+    while lo > 1 and (words[lo - 1] in _NAME_LINKS or _NAME_WORD.fullmatch(words[lo - 1])):
+        lo -= 1
+    for k in range(lo, n):
+        if _NAME_WORD.fullmatch(words[k]) and not _CAP.match(words[k - 1]):
+            tail = " ".join(words[k:])
             before = words[k - 1].lower()
             if before in _PREPS or before in ("the", "a", "an"):
                 if before in ("the", "a", "an") and k >= 2 and words[k - 2][0].isupper() and words[k - 2].lower() not in _DETERMINERS:
@@ -218,14 +183,14 @@ def _prefer_name(np: str) -> tuple[str, str | None]:
 
 
 def _left_subject(left: str) -> _Found | None:
-    """The subject before a verb, given everything before the verb in the (masked) sentence."""
-    left = _strip_trailing_modifiers(left)
+    """The subject before a verb, given everything before the verb in the (masked) sentence with
+    :func:`_strip_trailing_modifiers` applied."""
     if not left or left.endswith(_QMASK):
         return None
-    segs = [x.strip() for x in left.split(",")]
-    if len(segs) == 1:
-        np = _subject_np(segs[0])
+    if "," not in left:
+        np = _subject_np(left)
         return _found(np) if np else None
+    segs = [x.strip() for x in left.split(",")]
     # walk back over insertions; the first real noun phrase is the subject, unless it is itself an
     # apposition of the one before ("The hospital's director, Dr. Ngozi Eze,")
     k = len(segs) - 1
@@ -271,10 +236,12 @@ def _found(np: str) -> _Found:
     words = np.split()
     if words and words[0].lower() in ("both", "either", "neither"):
         words = words[1:]
-    for k, w in enumerate(words[1:-1], start=1):
-        if w.lower() in ("and", "or", "nor") and words[k + 1].lower() in _DETERMINERS:
-            words = words[:k]  # "the mayor and the fishing cooperative": the first named
-            break
+    low = np.lower()
+    if "and" in low or "or" in low:  # else no word is "and", "or" or "nor"
+        for k, w in enumerate(words[1:-1], start=1):
+            if w.lower() in ("and", "or", "nor") and words[k + 1].lower() in _DETERMINERS:
+                words = words[:k]  # "the mayor and the fishing cooperative": the first named
+                break
     name, desc = _prefer_name(" ".join(words))
     return _Found(name, desc)
 
@@ -303,20 +270,21 @@ def _right_subject(right: str) -> _Found | None:
     return _found(np)
 
 
-def _may_attribute(frame: str) -> bool:
-    return "ccording to" in frame or not _TRIGGERS.isdisjoint(_LOWER_WORD.findall(frame))
+def _trigger_runs(frame: str) -> frozenset[bytes]:
+    """The trigger words that stand in a masked sentence as whole runs of a-z (as bytes): where there
+    is none and no "according to", the sentence is not read; where no light or phrasal verb is among
+    them, their patterns cannot match."""
+    return _TRIGGER_BYTES.intersection(frame.encode("utf-8", "surrogatepass").translate(_RUN_BYTES).split())
 
 
-def _find(frame: str) -> tuple[_Found | None, bool]:
-    """The holder of one masked sentence: (found, is_participle)."""
+def _find(frame: str, runs: frozenset[bytes]) -> tuple[_Found | None, bool]:
+    """The holder of one masked sentence (``runs`` from :func:`_trigger_runs`): (found, is_participle)."""
     tokens = frame.split()
-    spans: list[tuple[int, int]] = []  # token index of each reporting verb, and how many tokens it takes
-    for k, w in enumerate(tokens):
-        lw = w.strip(",.;:!?")
-        if lw in _VERBS:  # lower-case only: "The United States", "Said" as a name
-            spans.append((k, 1))
-    for rx, cue in ((_LIGHT, ("issue", "made", "make", "level", "voice", "express", "renew")), (_PHRASAL, (" out", " up"))):
-        if not any(c in frame for c in cue):
+    # token index of each reporting verb, and how many tokens it takes; lower-case only: "The United
+    # States", "Said" as a name
+    spans = [(k, 1) for k, w in enumerate(tokens) if w.strip(",.;:!?") in _VERBS]
+    for rx, cue in ((_LIGHT, _LIGHT_BYTES), (_PHRASAL, _PHRASAL_BYTES)):
+        if runs.isdisjoint(cue):
             continue
         for m in rx.finditer(frame):
             k = len(frame[: m.start()].split())
@@ -326,7 +294,7 @@ def _find(frame: str) -> tuple[_Found | None, bool]:
         w = tokens[k].lower().strip(",.;:!?")
         prev = tokens[k - 1].lower() if k else ""
         prev_bare = prev.strip(",")
-        if prev_bare in _DETERMINERS or (w in _BASE_OR_S and (prev_bare.endswith(("’s", "'s")) or prev_bare in _PREPS - {"to"})):
+        if prev_bare in _DETERMINERS or (w in _BASE_OR_S and (prev_bare.endswith(("’s", "'s")) or prev_bare in _PREPS_NOT_TO)):
             continue  # a noun or adjective: "the report", "an estimated $4 million", "the union's demands"
         if w == "quoted" and prev_bare in _BE and " as saying" in " ".join(tokens[k : k + 8]):
             w = prev_bare = "said"  # "X was quoted as saying": X said
@@ -334,13 +302,12 @@ def _find(frame: str) -> tuple[_Found | None, bool]:
             continue  # passive: "was accused"
         if prev == "to" and (k < 2 or tokens[k - 2].lower() not in _CONTROL):
             continue  # "to blame" in "not to blame", "agreed to return"
-        left = " ".join(tokens[:k])
-        stripped = _strip_trailing_modifiers(left)
+        stripped = _strip_trailing_modifiers(tokens[:k])
         if not stripped or stripped.endswith(_QMASK) or stripped.endswith(","):
             if stripped.endswith(",") and k + 1 < len(tokens) and tokens[k + 1].lower() in ("about", "by", "if", "whether"):
                 continue  # "Reyes, asked about the complaints, insisted"
             if stripped.endswith(",") and not stripped.rstrip(",").endswith(_QMASK):
-                found = _left_subject(left)
+                found = _left_subject(stripped)
                 if found:
                     return found, False
             if w in _INVERTIBLE:
@@ -348,7 +315,7 @@ def _find(frame: str) -> tuple[_Found | None, bool]:
                 if found:
                     return found, False
             continue
-        found = _left_subject(left)
+        found = _left_subject(stripped)
         if found is not None:
             return found, False
         # a subordinate clause or an unreadable subject: look at the next verb
