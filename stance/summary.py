@@ -79,7 +79,8 @@ def article_holders(records: list[dict[str, Any]]) -> list[str | None]:
     Okafor", "Okafor" -> "Chidi Okafor"), whoever wrote the records."""
     names = [r.get("holder", r.get("speaker")) for r in records]
     known = sorted({n for n in names if n}, key=lambda n: (-len(n.split()), n))
-    return [normalise_holder(n, known) if n else None for n in names]
+    normal = {n: normalise_holder(n, known) for n in known}  # each of the article's names once
+    return [normal[n] if n else None for n in names]
 
 
 class Summary:
