@@ -291,6 +291,11 @@ def _encode(obj: Any) -> str:
     return _JSON.encode(obj)
 
 
+def json_text(obj: Any) -> str:
+    """``json.dumps(obj, ensure_ascii=False)``, fast for dicts and lists."""
+    return _encode(obj)
+
+
 def json_line(obj: Any) -> str:
     """One object as a JSON line (the same text as ``json.dumps(obj, ensure_ascii=False)``), fast."""
     return _encode(obj) + "\n"

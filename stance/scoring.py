@@ -20,13 +20,14 @@ import os
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring
 from typing import Any
 
 import numpy as np
 
 from stance.articles import Article
 from stance.errors import StanceError
-from stance.fileio import jsonl_lines
+from stance.fileio import json_text, jsonl_lines
 from stance.segment import Sentence, split_sentences
 
 # A chunk is scored in one matrix pass: in one process small, so that the traced peak stays a small
@@ -83,6 +84,14 @@ def score_texts(model: Any, articles: list[Article], evidence: int = 5) -> list[
     Per-sentence work stays in plain Python objects (``tolist()`` once per batch rather than NumPy
     indexing per sentence), and evidence is asked only for the labels a sentence receives.
     """
+    segmented, P, D, ev = _scored(model, articles, evidence)
+    return to_records(articles, segmented, P, D, list(model.labels_), ev)
+
+
+def _scored(
+    model: Any, articles: list[Article], evidence: int
+) -> tuple[list[list[Sentence]], np.ndarray, np.ndarray, dict[int, dict[str, list[list[Any]]]] | None]:
+    """Sentences, probabilities, decisions and (``evidence`` > 0) the evidence per flagged sentence."""
     segmented, P, D, F = _score_batch(model, articles)
     ev: dict[int, dict[str, list[list[Any]]]] = {}
     if evidence and len(D):
@@ -95,7 +104,17 @@ def score_texts(model: Any, articles: list[Article], evidence: int = 5) -> list[
             else:
                 explained = model.explain(texts, top_k=evidence, only=D[rows], features=F[rows])
             ev = dict(zip(rows.tolist(), explained))
-    return to_records(articles, segmented, P, D, list(model.labels_), ev if evidence else None)
+    return segmented, P, D, ev if evidence else None
+
+
+def _label_lists(D: np.ndarray, labels: list[str]) -> tuple[list[Any], dict[Any, tuple[str, ...]]]:
+    """Each sentence's decision-row code (a bit per label) and the label tuple of each code, built
+    once per code rather than once per sentence."""
+    if D.shape[1] <= 62:
+        codes: list[Any] = (D.astype(np.int64) << np.arange(D.shape[1])).sum(axis=1).tolist()
+        return codes, {c: tuple(lab for j, lab in enumerate(labels) if c >> j & 1) for c in set(codes)}
+    codes = [tuple(row) for row in D.astype(bool).tolist()]  # more labels than bits in an integer
+    return codes, {c: tuple(lab for lab, hit in zip(labels, c) if hit) for c in set(codes)}
 
 
 def to_records(
@@ -109,13 +128,7 @@ def to_records(
     """Records from :func:`score_batch`'s output; ``evidence`` maps a flat sentence index to its
     evidence per label (``None``: no evidence field)."""
     scores = P.tolist()
-    # each sentence's label list from its decision row's code (a bit per label), built once per code
-    if D.shape[1] <= 62:
-        codes: list[Any] = (D.astype(np.int64) << np.arange(D.shape[1])).sum(axis=1).tolist()
-        label_sets = {c: tuple(lab for j, lab in enumerate(labels) if c >> j & 1) for c in set(codes)}
-    else:  # more labels than bits in an integer
-        codes = [tuple(row) for row in D.astype(bool).tolist()]
-        label_sets = {c: tuple(lab for lab, hit in zip(labels, c) if hit) for c in set(codes)}
+    codes, label_sets = _label_lists(D, labels)
     out: list[list[dict[str, Any]]] = []
     k = 0
     for article, sents in zip(articles, segmented):
@@ -146,6 +159,49 @@ def to_records(
     return out
 
 
+def render_jsonl(
+    articles: list[Article],
+    segmented: list[list[Sentence]],
+    P: np.ndarray,
+    D: np.ndarray,
+    labels: list[str],
+    evidence: dict[int, dict[str, list[list[Any]]]] | None = None,
+) -> list[str]:
+    """Each article's JSON lines straight from its sentences and the arrays, without building the
+    records first: the same text as ``jsonl_lines(to_records(...))`` (a test compares them), for
+    the workers that write the lines while the records they send back are slim."""
+    if not np.isfinite(P).all():  # NaN or infinity: the encoder's spelling, through the records
+        return [jsonl_lines(r) for r in to_records(articles, segmented, P, D, labels, evidence)]
+    s_ = encode_basestring
+    scores = P.tolist()
+    codes, label_sets = _label_lists(D, labels)
+    label_json = {c: json_text(list(t)) for c, t in label_sets.items()}
+    keys = [s_(lab) + ": " for lab in labels]
+    null = "null"
+    out = []
+    k = 0
+    for article, sents in zip(articles, segmented):
+        head = '{"article": ' + (s_(article.id) if isinstance(article.id, str) else json_text(article.id)) + ', "sentence": '
+        lines = []
+        for n, st in enumerate(sents):
+            code = codes[k]
+            score = ", ".join([key + repr(round(p, 4)) for key, p in zip(keys, scores[k])])
+            line = (
+                f'{head}{n}, "text": {s_(st.text)}, "start": {st.start}, "end": {st.end}, "labels": {label_json[code]}, '
+                f'"scores": {{{score}}}, "paragraph": {st.paragraph}, "quote": {"true" if st.quote else "false"}, '
+                f'"speaker": {null if st.speaker is None else s_(st.speaker)}, "holder": {null if st.holder is None else s_(st.holder)}, '
+                f'"holder_source": {null if st.holder_source is None else s_(st.holder_source)}, '
+                f'"boilerplate": {"true" if st.boilerplate else "false"}'
+            )
+            if evidence is not None:
+                e = evidence.get(k, {})
+                line += ', "evidence": ' + json_text({lab: e.get(lab, []) for lab in label_sets[code]})
+            lines.append(line + "}\n")
+            k += 1
+        out.append("".join(lines))
+    return out
+
+
 def chunks(articles: Iterable[Article], size: int = CHUNK_ARTICLES, max_chars: int = CHUNK_CHARS) -> Iterator[list[Article]]:
     """Consecutive articles, ``size`` at most and about ``max_chars`` of text at most per chunk."""
     chunk: list[Article] = []
@@ -162,13 +218,18 @@ def chunks(articles: Iterable[Article], size: int = CHUNK_ARTICLES, max_chars: i
 
 
 def score_articles(
-    model: Any, articles: Iterable[Article], evidence: int = 5, chunk_size: int = CHUNK_ARTICLES
+    model: Any, articles: Iterable[Article], evidence: int = 5, chunk_size: int = CHUNK_ARTICLES, fields: tuple[str, ...] | None = None
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
-    """(article, sentence records) for each article, in order, in one process."""
+    """(article, sentence records) for each article, in order, in one process; ``fields``: as for
+    :func:`score_stream` (the records' lines rendered, the records holding those fields only)."""
     for chunk in chunks(articles, chunk_size):
-        yield from zip(chunk, score_texts(model, chunk, evidence))
+        if fields is None:
+            yield from zip(chunk, score_texts(model, chunk, evidence))
+        else:
+            yield from zip(chunk, scored_records(model, chunk, evidence, fields, render=True))
 
 
+_SENTENCE_FIELDS = {"paragraph", "quote", "speaker", "holder", "holder_source", "boilerplate", "start", "end", "text"}
 _FORKED_MODEL: Any = None  # the model a forked worker inherited from the process that forked it
 
 
@@ -178,17 +239,37 @@ class WorkerInterrupted(Exception):
 
 
 def _score_forked(chunk: list[Article], evidence: int, fields: tuple[str, ...] | None = None) -> list[Records]:
-    """A forked worker's chunk: records with their JSON lines rendered here, not in the writing
-    process; with ``fields``, the records sent back hold only those (unpickling whole records was
-    most of the writing process's work)."""
-    out = []
+    """A forked worker's chunk: records with their JSON lines rendered here, not in the writing process."""
     try:
-        for records in score_texts(_FORKED_MODEL, chunk, evidence):
-            r = Records(records if fields is None else [{k: rec[k] for k in fields} for rec in records])
-            r.jsonl = jsonl_lines(records)
-            out.append(r)
+        return scored_records(_FORKED_MODEL, chunk, evidence, fields, render=True)
     except KeyboardInterrupt:
         raise WorkerInterrupted() from None
+
+
+def scored_records(
+    model: Any, chunk: list[Article], evidence: int, fields: tuple[str, ...] | None = None, render: bool = False
+) -> list[Records]:
+    """A chunk's records per article; ``render``: with their JSON lines (``Records.jsonl``); ``fields``
+    (rendered only): records holding only these fields, made straight from the sentences (building
+    and sending back whole records was most of the writing process's work)."""
+    segmented, P, D, ev = _scored(model, chunk, evidence)
+    labels = list(model.labels_)
+    out = []
+    if render and fields is not None and set(fields) <= _SENTENCE_FIELDS | {"labels"}:
+        codes, label_sets = _label_lists(D, labels)
+        flat = (s for sents in segmented for s in sents)
+        light = [{f: list(label_sets[codes[k]]) if f == "labels" else getattr(s, f) for f in fields} for k, s in enumerate(flat)]
+        k = 0
+        for sents, jsonl in zip(segmented, render_jsonl(chunk, segmented, P, D, labels, ev)):
+            r = Records(light[k : k + len(sents)])
+            r.jsonl = jsonl
+            k += len(sents)
+            out.append(r)
+        return out
+    for records in to_records(chunk, segmented, P, D, labels, ev):
+        r = Records(records if fields is None or not render else [{k: rec[k] for k in fields} for rec in records])
+        r.jsonl = jsonl_lines(records) if render else None
+        out.append(r)
     return out
 
 
@@ -271,8 +352,8 @@ def score_stream(
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
     """Yield (article, sentence records) in input order, scoring chunks in parallel when asked.
 
-    ``fields``: where workers render the records' JSON lines (``Records.jsonl``), the records they
-    send back may hold only these fields (what a caller that writes those lines reads besides);
+    ``fields``: the records come with their JSON lines (``Records.jsonl``) and hold only these fields
+    (what a caller that writes those lines reads besides), where scored here or by forked workers;
     otherwise records are whole.
 
     ``jobs`` None: every core. With the default backend ("loky": processes), workers are forked from
@@ -291,7 +372,7 @@ def score_stream(
         # a model that spreads its own work over the cores (the transformer's XLA or ONNX Runtime
         # threads) is scored here: workers would compete for the same cores, and forking XLA deadlocks
         if jobs == 1 or getattr(model, "threaded_scoring", False):
-            yield from score_articles(model, articles, evidence, chunk_size or CHUNK_ARTICLES)
+            yield from score_articles(model, articles, evidence, chunk_size or CHUNK_ARTICLES, fields)
             return
         if _can_fork():
             yield from _score_in_forks(model, articles, jobs, evidence, chunk_size or WORKER_CHUNK_ARTICLES, fields)

@@ -404,7 +404,7 @@ def test_evaluate_and_score_outputs_are_replaced_atomically(model_dir: Path, tmp
     import stance.scoring
 
     calls = {"n": 0}
-    real = stance.scoring.score_texts
+    real = stance.scoring._scored  # what every chunk of one process goes through
 
     def interrupted_after_one_chunk(*a: Any, **k: Any) -> Any:
         calls["n"] += 1
@@ -412,7 +412,7 @@ def test_evaluate_and_score_outputs_are_replaced_atomically(model_dir: Path, tmp
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(stance.scoring, "score_texts", interrupted_after_one_chunk)
+    monkeypatch.setattr(stance.scoring, "_scored", interrupted_after_one_chunk)
     many = tmp_path / "many.jsonl"
     many.write_text("".join(json.dumps({"id": f"a{i}", "text": "They blamed us. We deny it."}) + "\n" for i in range(100)))
     # one process: the patched function must run here, not in a worker that imported a fresh copy

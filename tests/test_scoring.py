@@ -130,10 +130,11 @@ def test_workers_send_back_only_the_fields_asked_with_the_same_lines(default_mod
     words = ["they", "lied", "about", "the", "attack", "and", "we", "will", "strike", "back", "if", "attacked", "officials", "said"]
     articles = [Article(f"a{i}", ". ".join(" ".join(rng.choices(words, k=8)).capitalize() for _ in range(5)) + ".") for i in range(40)]
     whole = [records for _a, records in score_stream(str(default_model), articles, jobs=1)]
-    light = [records for _a, records in score_stream(str(default_model), articles, jobs=2, chunk_size=8, fields=SUMMARY_FIELDS)]
-    assert [r.jsonl for r in light] == [jsonl_lines(r) for r in whole]
-    assert [[{k: rec[k] for k in SUMMARY_FIELDS} for rec in r] for r in whole] == [list(r) for r in light]
-    assert all(json.loads(line)["text"] for r in light for line in r.jsonl.splitlines())
+    for jobs in (1, 2):
+        light = [records for _a, records in score_stream(str(default_model), articles, jobs=jobs, chunk_size=8, fields=SUMMARY_FIELDS)]
+        assert [r.jsonl for r in light] == [jsonl_lines(r) for r in whole]
+        assert [[{k: rec[k] for k in SUMMARY_FIELDS} for rec in r] for r in whole] == [list(r) for r in light]
+        assert all(json.loads(line)["text"] for r in light for line in r.jsonl.splitlines())
 
 
 def test_json_lines_are_json_dumps() -> None:
@@ -141,3 +142,24 @@ def test_json_lines_are_json_dumps() -> None:
 
     objs = [{"a": 'é"\n\u2028', "b": [1, 2.5, None, True, -0.0701], "c": {"d": float("nan"), "e": []}}, [], {}]
     assert jsonl_lines(objs) == "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs)
+
+
+@pytest.mark.parametrize("evidence", [5, 0])
+def test_rendered_lines_are_the_records_lines(default_model: Path, evidence: int) -> None:
+    from stance.scoring import _scored, render_jsonl, to_records
+
+    model = load_model_cached(default_model, arrays=True)
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    articles = [
+        Article("seed", text),
+        Article(7, '"We will strike back," the minister said. They denied it.\n\nSign up for our newsletter'),  # type: ignore[arg-type]
+        Article("empty", ""),
+        Article('quote"id\u2028', "Ünïcödé “quotes” — and a\ttab.\n\nIt is not true, he said."),
+    ]
+    segmented, P, D, ev = _scored(model, articles, evidence)
+    labels = list(model.labels_)
+    expected = [jsonl_lines(r) for r in to_records(articles, segmented, P, D, labels, ev)]
+    assert render_jsonl(articles, segmented, P, D, labels, ev) == expected
+    assert any(r["labels"] for r in to_records(articles, segmented, P, D, labels, ev)[0])
+    P[0, 0] = np.nan  # non-finite scores take the encoder's path
+    assert render_jsonl(articles, segmented, P, D, labels, ev)[0] == jsonl_lines(to_records(articles, segmented, P, D, labels, ev)[0])
