@@ -5,13 +5,14 @@ and written as they go (:mod:`stance.render.files`), every output file atomicall
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from stance.articles import Article, iter_articles
 from stance.errors import StanceError
-from stance.summary import SUMMARY_FIELDS, Summary
+from stance.summary import SUMMARY_FIELDS, Summary, digest_article
 
 
 def run_scoring(
@@ -46,7 +47,7 @@ def run_scoring(
     there and skipped, and the good articles are scored. A joblib model loads only with ``trust_model``.
     ``runtime`` (jax, onnx, onnx-int8) replaces the runtime of an accurate-tier model.
     ``on_article(article, records)`` is called per article; where the output is JSON lines without
-    grouping and workers score, those records hold only ``SUMMARY_FIELDS`` (the lines hold the rest).
+    grouping, those records are empty dicts, one per sentence (the lines hold the fields).
     """
     from stance.artifact import check_trust, load_model_cached, verify_model
     from stance.fileio import atomic_write
@@ -79,9 +80,13 @@ def run_scoring(
             evidence,
             trust_model=trust_model,
             runtime=runtime,
+            # the summary's share of each article is taken where it is scored: with JSON lines the records
+            # sent back are emptied (the lines hold the fields; on_article counts them)
             fields=SUMMARY_FIELDS if fmt == "jsonl" and grouped is None else None,
+            digest=functools.partial(digest_article, labels) if grouped is None else None,
         ):
-            row = summary.add(article, records)
+            digest = getattr(records, "digest", None)
+            row = summary.add(article, records) if digest is None else summary.add_digest(digest)
             writer.add(article, records, row)
             if on_article:
                 on_article(article, records)

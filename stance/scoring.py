@@ -19,15 +19,15 @@ from __future__ import annotations
 import os
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
-from json.encoder import encode_basestring
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from stance.articles import Article
 from stance.errors import StanceError
-from stance.fileio import json_text, jsonl_lines
+from stance.fileio import jsonl_lines
+from stance.records import SENTENCE_FIELDS, Records, label_lists, render_jsonl, to_records
 from stance.segment import Sentence, split_sentences
 
 # A chunk is scored in one matrix pass: in one process small, so that the traced peak stays a small
@@ -44,13 +44,6 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
-
-
-class Records(list):  # type: ignore[type-arg]
-    """One article's sentence records; ``jsonl`` is their JSON lines where a worker rendered them
-    already (the same text as :func:`stance.fileio.jsonl_lines`), so the writing process need not."""
-
-    jsonl: str | None = None
 
 
 def score_batch(model: Any, articles: list[Article]) -> tuple[list[list[Sentence]], np.ndarray, np.ndarray]:
@@ -107,101 +100,6 @@ def _scored(
     return segmented, P, D, ev if evidence else None
 
 
-def _label_lists(D: np.ndarray, labels: list[str]) -> tuple[list[Any], dict[Any, tuple[str, ...]]]:
-    """Each sentence's decision-row code (a bit per label) and the label tuple of each code, built
-    once per code rather than once per sentence."""
-    if D.shape[1] <= 62:
-        codes: list[Any] = (D.astype(np.int64) << np.arange(D.shape[1])).sum(axis=1).tolist()
-        return codes, {c: tuple(lab for j, lab in enumerate(labels) if c >> j & 1) for c in set(codes)}
-    codes = [tuple(row) for row in D.astype(bool).tolist()]  # more labels than bits in an integer
-    return codes, {c: tuple(lab for lab, hit in zip(labels, c) if hit) for c in set(codes)}
-
-
-def to_records(
-    articles: list[Article],
-    segmented: list[list[Sentence]],
-    P: np.ndarray,
-    D: np.ndarray,
-    labels: list[str],
-    evidence: dict[int, dict[str, list[list[Any]]]] | None = None,
-) -> list[list[dict[str, Any]]]:
-    """Records from :func:`score_batch`'s output; ``evidence`` maps a flat sentence index to its
-    evidence per label (``None``: no evidence field)."""
-    scores = P.tolist()
-    codes, label_sets = _label_lists(D, labels)
-    out: list[list[dict[str, Any]]] = []
-    k = 0
-    for article, sents in zip(articles, segmented):
-        records = []
-        for n, s in enumerate(sents):
-            predicted = list(label_sets[codes[k]])
-            rec: dict[str, Any] = {
-                "article": article.id,
-                "sentence": n,
-                "text": s.text,
-                "start": s.start,
-                "end": s.end,
-                "labels": predicted,
-                "scores": dict(zip(labels, [round(p, 4) for p in scores[k]])),
-                "paragraph": s.paragraph,
-                "quote": s.quote,
-                "speaker": s.speaker,
-                "holder": s.holder,
-                "holder_source": s.holder_source,
-                "boilerplate": s.boilerplate,
-            }
-            if evidence is not None:
-                e = evidence.get(k, {})
-                rec["evidence"] = {lab: e.get(lab, []) for lab in predicted}
-            records.append(rec)
-            k += 1
-        out.append(records)
-    return out
-
-
-def render_jsonl(
-    articles: list[Article],
-    segmented: list[list[Sentence]],
-    P: np.ndarray,
-    D: np.ndarray,
-    labels: list[str],
-    evidence: dict[int, dict[str, list[list[Any]]]] | None = None,
-) -> list[str]:
-    """Each article's JSON lines straight from its sentences and the arrays, without building the
-    records first: the same text as ``jsonl_lines(to_records(...))`` (a test compares them), for
-    the workers that write the lines while the records they send back are slim."""
-    if not np.isfinite(P).all():  # NaN or infinity: the encoder's spelling, through the records
-        return [jsonl_lines(r) for r in to_records(articles, segmented, P, D, labels, evidence)]
-    s_ = encode_basestring
-    scores = P.tolist()
-    codes, label_sets = _label_lists(D, labels)
-    label_json = {c: json_text(list(t)) for c, t in label_sets.items()}
-    keys = [s_(lab) + ": " for lab in labels]
-    null = "null"
-    out = []
-    k = 0
-    for article, sents in zip(articles, segmented):
-        head = '{"article": ' + (s_(article.id) if isinstance(article.id, str) else json_text(article.id)) + ', "sentence": '
-        lines = []
-        for n, st in enumerate(sents):
-            code = codes[k]
-            score = ", ".join([key + repr(round(p, 4)) for key, p in zip(keys, scores[k])])
-            line = (
-                f'{head}{n}, "text": {s_(st.text)}, "start": {st.start}, "end": {st.end}, "labels": {label_json[code]}, '
-                f'"scores": {{{score}}}, "paragraph": {st.paragraph}, "quote": {"true" if st.quote else "false"}, '
-                f'"speaker": {null if st.speaker is None else s_(st.speaker)}, "holder": {null if st.holder is None else s_(st.holder)}, '
-                f'"holder_source": {null if st.holder_source is None else s_(st.holder_source)}, '
-                f'"boilerplate": {"true" if st.boilerplate else "false"}'
-            )
-            if evidence is not None:
-                e = evidence.get(k, {})
-                line += ', "evidence": ' + json_text({lab: e.get(lab, []) for lab in label_sets[code]})
-            lines.append(line + "}\n")
-            k += 1
-        out.append("".join(lines))
-    return out
-
-
 def chunks(articles: Iterable[Article], size: int = CHUNK_ARTICLES, max_chars: int = CHUNK_CHARS) -> Iterator[list[Article]]:
     """Consecutive articles, ``size`` at most and about ``max_chars`` of text at most per chunk."""
     chunk: list[Article] = []
@@ -218,19 +116,24 @@ def chunks(articles: Iterable[Article], size: int = CHUNK_ARTICLES, max_chars: i
 
 
 def score_articles(
-    model: Any, articles: Iterable[Article], evidence: int = 5, chunk_size: int = CHUNK_ARTICLES, fields: tuple[str, ...] | None = None
+    model: Any,
+    articles: Iterable[Article],
+    evidence: int = 5,
+    chunk_size: int = CHUNK_ARTICLES,
+    fields: tuple[str, ...] | None = None,
+    digest: Callable[[Article, list[dict[str, Any]]], Any] | None = None,
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
-    """(article, sentence records) for each article, in order, in one process; ``fields``: as for
-    :func:`score_stream` (the records' lines rendered, the records holding those fields only)."""
+    """(article, sentence records) for each article, in order, in one process; ``fields`` and
+    ``digest``: as for :func:`score_stream`."""
     for chunk in chunks(articles, chunk_size):
-        if fields is None:
+        if fields is None and digest is None:
             yield from zip(chunk, score_texts(model, chunk, evidence))
         else:
-            yield from zip(chunk, scored_records(model, chunk, evidence, fields, render=True))
+            yield from zip(chunk, scored_records(model, chunk, evidence, fields, render=fields is not None, digest=digest))
 
 
-_SENTENCE_FIELDS = {"paragraph", "quote", "speaker", "holder", "holder_source", "boilerplate", "start", "end", "text"}
-_FORKED_MODEL: Any = None  # the model a forked worker inherited from the process that forked it
+_FORKED_MODEL: Any = None
+_FORKED_DIGEST: Any = None  # the digest callable, likewise inherited  # the model a forked worker inherited from the process that forked it
 
 
 class WorkerInterrupted(Exception):
@@ -241,22 +144,41 @@ class WorkerInterrupted(Exception):
 def _score_forked(chunk: list[Article], evidence: int, fields: tuple[str, ...] | None = None) -> list[Records]:
     """A forked worker's chunk: records with their JSON lines rendered here, not in the writing process."""
     try:
-        return scored_records(_FORKED_MODEL, chunk, evidence, fields, render=True)
+        return scored_records(_FORKED_MODEL, chunk, evidence, fields, render=True, digest=_FORKED_DIGEST)
     except KeyboardInterrupt:
         raise WorkerInterrupted() from None
 
 
 def scored_records(
-    model: Any, chunk: list[Article], evidence: int, fields: tuple[str, ...] | None = None, render: bool = False
+    model: Any,
+    chunk: list[Article],
+    evidence: int,
+    fields: tuple[str, ...] | None = None,
+    render: bool = False,
+    digest: Callable[[Article, list[dict[str, Any]]], Any] | None = None,
 ) -> list[Records]:
     """A chunk's records per article; ``render``: with their JSON lines (``Records.jsonl``); ``fields``
     (rendered only): records holding only these fields, made straight from the sentences (building
-    and sending back whole records was most of the writing process's work)."""
+    and sending back whole records was most of the writing process's work); ``digest``: called on
+    each article's (slim) records, its result kept as ``Records.digest``; with a digest and rendered
+    slim records, the records are then emptied (one empty dict per sentence): the digest and the lines
+    hold all there is."""
+    out = _scored_records(model, chunk, evidence, fields, render)
+    if digest is not None:
+        empty: dict[str, Any] = {}
+        for article, r in zip(chunk, out):
+            r.digest = digest(article, r)
+            if render and fields is not None:
+                r[:] = [empty] * len(r)
+    return out
+
+
+def _scored_records(model: Any, chunk: list[Article], evidence: int, fields: tuple[str, ...] | None, render: bool) -> list[Records]:
     segmented, P, D, ev = _scored(model, chunk, evidence)
     labels = list(model.labels_)
     out = []
-    if render and fields is not None and set(fields) <= _SENTENCE_FIELDS | {"labels"}:
-        codes, label_sets = _label_lists(D, labels)
+    if render and fields is not None and set(fields) <= SENTENCE_FIELDS | {"labels"}:
+        codes, label_sets = label_lists(D, labels)
         flat = (s for sents in segmented for s in sents)
         light = [{f: list(label_sets[codes[k]]) if f == "labels" else getattr(s, f) for f in fields} for k, s in enumerate(flat)]
         k = 0
@@ -289,16 +211,22 @@ def _can_fork() -> bool:
 
 
 def _score_in_forks(
-    model: Any, articles: Iterable[Article], jobs: int, evidence: int, chunk_size: int, fields: tuple[str, ...] | None = None
+    model: Any,
+    articles: Iterable[Article],
+    jobs: int,
+    evidence: int,
+    chunk_size: int,
+    fields: tuple[str, ...] | None = None,
+    digest: Callable[[Article, list[dict[str, Any]]], Any] | None = None,
 ) -> Iterator[tuple[Article, Records]]:
     """Chunks scored by ``jobs`` processes forked once, after the model is loaded and its lookup
     tables are built, so that a worker starts in milliseconds; at most ``2 * jobs`` chunks are in
     flight (memory stays flat), and results come back in input order."""
     import multiprocessing
 
-    global _FORKED_MODEL
+    global _FORKED_MODEL, _FORKED_DIGEST
     score_texts(model, [Article("warm-up", "Warm up the tables. They are shared.")], evidence)  # build caches before forking
-    _FORKED_MODEL = model
+    _FORKED_MODEL, _FORKED_DIGEST = model, digest
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_forked_worker_signals)
     finished = False
     try:
@@ -318,7 +246,7 @@ def _score_in_forks(
         else:
             pool.terminate()  # an error, or the caller stopped reading
         pool.join()
-        _FORKED_MODEL = None
+        _FORKED_MODEL = _FORKED_DIGEST = None
 
 
 def _forked_worker_signals() -> None:
@@ -349,12 +277,16 @@ def score_stream(
     trust_model: bool = False,
     runtime: str | None = None,
     fields: tuple[str, ...] | None = None,
+    digest: Callable[[Article, list[dict[str, Any]]], Any] | None = None,
 ) -> Iterator[tuple[Article, list[dict[str, Any]]]]:
     """Yield (article, sentence records) in input order, scoring chunks in parallel when asked.
 
     ``fields``: the records come with their JSON lines (``Records.jsonl``) and hold only these fields
     (what a caller that writes those lines reads besides), where scored here or by forked workers;
-    otherwise records are whole.
+    otherwise records are whole. ``digest(article, records)``: run where the article was scored (here
+    or in a forked worker), its result kept as ``Records.digest`` (a summary's share of the article,
+    so that this process only adds shares up), and records that come with their lines are then
+    emptied (one empty dict per sentence); not run by other workers (no ``digest`` attribute).
 
     ``jobs`` None: every core. With the default backend ("loky": processes), workers are forked from
     this process once the model is loaded (Linux); elsewhere, and with the other backends, joblib's
@@ -372,10 +304,10 @@ def score_stream(
         # a model that spreads its own work over the cores (the transformer's XLA or ONNX Runtime
         # threads) is scored here: workers would compete for the same cores, and forking XLA deadlocks
         if jobs == 1 or getattr(model, "threaded_scoring", False):
-            yield from score_articles(model, articles, evidence, chunk_size or CHUNK_ARTICLES, fields)
+            yield from score_articles(model, articles, evidence, chunk_size or CHUNK_ARTICLES, fields, digest)
             return
         if _can_fork():
-            yield from _score_in_forks(model, articles, jobs, evidence, chunk_size or WORKER_CHUNK_ARTICLES, fields)
+            yield from _score_in_forks(model, articles, jobs, evidence, chunk_size or WORKER_CHUNK_ARTICLES, fields, digest)
             return
     chunk_size = chunk_size or WORKER_CHUNK_ARTICLES
     from joblib import Parallel, delayed, parallel_config

@@ -120,7 +120,8 @@ def suggest(
     """
     from stance.articles import iter_articles
     from stance.artifact import load_model, manifest_thresholds
-    from stance.scoring import chunks, score_batch, to_records
+    from stance.records import to_records
+    from stance.scoring import chunks, score_batch
 
     if n < 1:
         raise StanceError("--n must be at least 1")

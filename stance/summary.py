@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
+from operator import add
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +84,52 @@ def article_holders(records: list[dict[str, Any]]) -> list[str | None]:
     return [normal[n] if n else None for n in names]
 
 
+ArticleDigest = tuple[dict[str, Any], dict[str, list[int]], dict[str, Counter[str]], Counter[str]]
+
+
+def digest_article(labels: list[str], article: Article, records: list[dict[str, Any]]) -> ArticleDigest:
+    """One article's share of a :class:`Summary` (its row; per holder key its sentences and label
+    counts, ``[sentences, *per label]``, and the forms its name was written in; its label counts),
+    computed without the summary's state, so that scoring workers can do it and the writing process
+    only adds it up (:meth:`Summary.add_digest`)."""
+    content = [r for r in records if not r["boilerplate"]]
+    counts = Counter(lab for r in content for lab in r["labels"])
+    by_speaker: dict[str, dict[str, int]] = {}  # per holder of the article (its name as the article gives it)
+    shown: dict[str, str] = {}
+    speakers: dict[str, list[int]] = {}
+    forms: dict[str, Counter[str]] = {}
+    column = {lab: j for j, lab in enumerate(labels, start=1)}
+    for r, name in zip(records, article_holders(records)):
+        if r["boilerplate"]:
+            continue
+        if name:
+            form, key = HolderNames.form_key(name)
+            forms.setdefault(key, Counter())[form] += 1
+        else:
+            key = UNATTRIBUTED
+        c = speakers.get(key)
+        if c is None:
+            c = speakers[key] = [0] * (1 + len(labels))
+        c[0] += 1
+        for lab in r["labels"]:
+            c[column[lab]] += 1
+        if r["labels"] and name:
+            entry = by_speaker.setdefault(shown.setdefault(key, name), {lab: 0 for lab in labels})
+            for lab in r["labels"]:
+                entry[lab] += 1
+    n = len(content)
+    row = {
+        "article": article.id,
+        "sentences": len(records),
+        "content_sentences": n,
+        "boilerplate_sentences": len(records) - n,
+        "counts": {lab: counts.get(lab, 0) for lab in labels},
+        "rates": {lab: round(counts.get(lab, 0) / n, 4) if n else 0.0 for lab in labels},
+        "by_speaker": by_speaker,
+    }
+    return row, speakers, forms, counts
+
+
 class Summary:
     """Running per-article and per-speaker counts of each label (boilerplate left out), and, given
     a :class:`~stance.groups.GroupedPrevalence`, corrected prevalence by group (``--group-by``)."""
@@ -92,7 +139,7 @@ class Summary:
         self.grouped = grouped
         self._prevalence: tuple[int, dict[str, Any]] | None = None
         self.articles = ArticleRows()
-        self.speakers: dict[str, Counter[str]] = defaultdict(Counter)  # by holder key (see HolderNames)
+        self.speakers: dict[str, list[int]] = {}  # by holder key (see HolderNames): [sentences, *per label]
         self.holders = HolderNames()
         self._content_sentences = 0
         self._counts: Counter[str] = Counter()
@@ -101,33 +148,19 @@ class Summary:
         """Count one article's sentence records; returns its summary row."""
         if self.grouped is not None:
             self.grouped.add(records, meta=article.meta)
-        content = [r for r in records if not r["boilerplate"]]
-        counts = Counter(lab for r in content for lab in r["labels"])
-        by_speaker: dict[str, dict[str, int]] = {}  # per holder of the article (its name as the article gives it)
-        shown: dict[str, str] = {}
-        for r, name in zip(records, article_holders(records)):
-            if r["boilerplate"]:
-                continue
-            key = self.holders.key(name) if name else UNATTRIBUTED
-            self.speakers[key]["sentences"] += 1
-            for lab in r["labels"]:
-                self.speakers[key][lab] += 1
-            if r["labels"] and name:
-                entry = by_speaker.setdefault(shown.setdefault(key, name), {lab: 0 for lab in self.labels})
-                for lab in r["labels"]:
-                    entry[lab] += 1
-        n = len(content)
-        row = {
-            "article": article.id,
-            "sentences": len(records),
-            "content_sentences": n,
-            "boilerplate_sentences": len(records) - n,
-            "counts": {lab: counts.get(lab, 0) for lab in self.labels},
-            "rates": {lab: round(counts.get(lab, 0) / n, 4) if n else 0.0 for lab in self.labels},
-            "by_speaker": by_speaker,
-        }
+        return self.add_digest(digest_article(self.labels, article, records))
+
+    def add_digest(self, digest: ArticleDigest) -> dict[str, Any]:
+        """Count one article from its :func:`digest_article` (computed where it was scored: a
+        worker); returns its summary row. Not with grouping, which reads the records themselves."""
+        row, speakers, forms, counts = digest
+        totals = self.speakers
+        for key, c in speakers.items():
+            acc = totals.get(key)
+            totals[key] = c if acc is None else list(map(add, acc, c))
+        self.holders.add_forms(forms)
         self.articles.append(row)
-        self._content_sentences += n
+        self._content_sentences += row["content_sentences"]
         self._counts.update(counts)
         return row
 
@@ -136,14 +169,14 @@ class Summary:
         most sentences first."""
         rows = []
         named = [(key, self.holders.name(key) if key != UNATTRIBUTED else UNATTRIBUTED, c) for key, c in self.speakers.items()]
-        for _key, who, c in sorted(named, key=lambda t: (-t[2]["sentences"], t[1])):
-            n = c["sentences"]
+        for _key, who, c in sorted(named, key=lambda t: (-t[2][0], t[1])):
+            n = c[0]
             rows.append(
                 {
                     "speaker": who,
                     "sentences": n,
-                    "counts": {lab: c.get(lab, 0) for lab in self.labels},
-                    "rates": {lab: round(c.get(lab, 0) / n, 4) if n else 0.0 for lab in self.labels},
+                    "counts": dict(zip(self.labels, c[1:])),
+                    "rates": {lab: round(k / n, 4) if n else 0.0 for lab, k in zip(self.labels, c[1:])},
                 }
             )
         return rows

@@ -106,7 +106,8 @@ def test_score_texts_empty_and_whitespace_articles(default_model: Path) -> None:
 
 
 def test_score_batch_never_labels_boilerplate_and_records_follow_decisions(default_model: Path) -> None:
-    from stance.scoring import score_batch, to_records
+    from stance.records import to_records
+    from stance.scoring import score_batch
 
     model = load_model_cached(str(default_model))
     articles = [Article("seed", SEED_ARTICLE.read_text(encoding="utf-8"))]
@@ -146,7 +147,8 @@ def test_json_lines_are_json_dumps() -> None:
 
 @pytest.mark.parametrize("evidence", [5, 0])
 def test_rendered_lines_are_the_records_lines(default_model: Path, evidence: int) -> None:
-    from stance.scoring import _scored, render_jsonl, to_records
+    from stance.records import render_jsonl, to_records
+    from stance.scoring import _scored
 
     model = load_model_cached(default_model, arrays=True)
     text = SEED_ARTICLE.read_text(encoding="utf-8")

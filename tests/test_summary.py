@@ -76,3 +76,22 @@ def test_earlier_records_with_speaker_only_still_count() -> None:
     s = Summary(LABELS)
     s.add(Article("a", "x"), [{"labels": ["blame"], "speaker": "Mr. Pike", "boilerplate": False}])
     assert [(r["speaker"], r["counts"]["blame"]) for r in s.speaker_table()] == [("Pike", 1)]
+
+
+def test_digests_added_up_give_the_same_summary() -> None:
+    """What scoring workers send (digest_article) added up equals adding the records themselves."""
+    import pickle
+
+    from stance.summary import digest_article
+
+    articles = [
+        (Article("a", "x"), [_rec("Chidi Okafor", ["blame"]), _rec("Mr. Okafor", ["threat"]), _rec(None, ["denial"]), _rec("Farmers", [])]),
+        (Article("b", "x"), [_rec("farmers", ["blame", "denial"]), _rec("Okafor", []), _rec("Sgt. Ruiz", ["blame"], True)]),
+        (Article("c", "x"), []),
+    ]
+    direct, summed = Summary(LABELS), Summary(LABELS)
+    rows = [direct.add(a, r) for a, r in articles]
+    # through pickle, as from a worker process
+    assert [summed.add_digest(pickle.loads(pickle.dumps(digest_article(LABELS, a, r)))) for a, r in articles] == rows
+    assert summed.speaker_table() == direct.speaker_table() and summed.totals() == direct.totals()
+    assert list(summed.articles) == list(direct.articles)

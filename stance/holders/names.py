@@ -242,10 +242,21 @@ class HolderNames:
 
     def key(self, name: str) -> str:
         """The key ``name`` is counted under (and note the form it was written in)."""
-        form = normalise_holder(name)
-        key = form.casefold()
+        form, key = self.form_key(name)
         self._forms[key][form] += 1
         return key
+
+    @staticmethod
+    def form_key(name: str) -> tuple[str, str]:
+        """The form ``name`` is written in and the key it is counted under, noting nothing: what a
+        scoring worker computes for :meth:`add_forms` in the process that adds up."""
+        form = normalise_holder(name)
+        return form, form.casefold()
+
+    def add_forms(self, forms: dict[str, Counter[str]]) -> None:
+        """Note written forms counted elsewhere (per key), as if :meth:`key` had seen each."""
+        for key, counts in forms.items():
+            self._forms[key].update(counts)
 
     def name(self, key: str) -> str:
         forms = self._forms.get(key)

@@ -150,7 +150,7 @@ class JsonlWriter:
         self.fh = fh
 
     def add(self, article: Article, records: list[dict[str, Any]], row: dict[str, Any]) -> None:
-        pre = getattr(records, "jsonl", None)  # rendered by a scoring worker (stance.scoring.Records)
+        pre = getattr(records, "jsonl", None)  # rendered by a scoring worker (stance.records.Records)
         self.fh.write(jsonl_lines(records) if pre is None else pre)
 
     def close(self, summary: Summary) -> None:
