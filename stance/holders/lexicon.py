@@ -165,6 +165,7 @@ def _as_bytes(words: frozenset[str]) -> frozenset[bytes]:
 
 
 _TRIGGER_BYTES, _LIGHT_BYTES, _PHRASAL_BYTES = _as_bytes(_TRIGGERS), _as_bytes(_LIGHT_VERBS), _as_bytes(_PHRASAL_VERBS)
+_VERB_OF_RUN = {w.encode(): w for w in _VERBS}  # a trigger run that is a reporting verb -> the verb
 
 
 _IRREGULAR_PAST = _set(
@@ -181,4 +182,8 @@ _PRONOUNS_OR_PERSON = frozenset(_PRONOUNS) | {"i", "we", "you"}
 _PREPS_NOT_TO = _PREPS - {"to"}
 # The first characters _LEAD_TIME can match at (ignoring case); a non-ASCII one may case-fold to one.
 _LEAD_TIME_FIRST = frozenset("oOiIlLtTeEsSuU")
+# An ASCII first word _LEAD_TIME can match at: one of its opening words, in any case.
+_LEAD_TIME_OPENERS = _set("on in last this early late earlier since until so")
+_RELATIVE_CUTS = _set("who that which whose")  # words that end a subject ("Residents who lost ...")
+_COORDINATORS = _set("and or nor")
 _NAME_LINKS = _set("de van von al bin da del la le of the for and &")  # words inside a name run
