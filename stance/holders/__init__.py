@@ -38,8 +38,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from stance.holders.clauses import SentenceLike, _find, _Found, _main_subject, _trigger_runs
-from stance.holders.lexicon import _OPENERS, _PRONOUNS, _QMASK, _QUOTE_MARK
+from stance.holders.clauses import SentenceLike, _find, _Found, _main_subject
+from stance.holders.lexicon import _OPENERS, _PRONOUNS, _QMASK, _QUOTE_MARK, _trigger_runs
 from stance.holders.names import HolderNames, KnownNames, _compatible, _Entity, _kind, _person_names, holder_key, normalise_holder, surnames
 from stance.holders.parse import _find_parsed, load_parser
 

@@ -30,7 +30,7 @@ from stance.holders.lexicon import (
     _NAME_LINKS,
     _NOT_NAME_WORDS,
     _NP_STOP,
-    _PARTICIPLES,
+    _PARTICIPLE_AFTER,
     _PHRASAL,
     _PHRASAL_BYTES,
     _PREPS,
@@ -39,15 +39,13 @@ from stance.holders.lexicon import (
     _PRONOUNS_OR_PERSON,
     _QMASK,
     _RELATIVE_CUTS,
-    _RUN_BYTES,
     _SUBORDINATE_ONLY,
     _SUBORDINATORS,
     _TIME,
     _TIME_SET,
-    _TRIGGER_BYTES,
-    _VERB_OF_RUN,
     _VERBISH,
     _VERBS,
+    _verb_starts,
 )
 from stance.holders.names import _strip_titles
 
@@ -292,35 +290,6 @@ def _right_subject(right: str) -> _Found | None:
     return _found(np)
 
 
-def _trigger_runs(frame: str) -> frozenset[bytes]:
-    """The trigger words that stand in a masked sentence as whole runs of a-z (as bytes): where there
-    is none and no "according to", the sentence is not read; where no light or phrasal verb is among
-    them, their patterns cannot match."""
-    return _TRIGGER_BYTES.intersection(frame.encode("utf-8", "surrogatepass").translate(_RUN_BYTES).split())
-
-
-def _verb_starts(frame: str, runs: frozenset[bytes]) -> list[int]:
-    """Where the reporting verbs of a masked sentence (its words joined by single spaces) start: tokens
-    that are a verb, lower-case ("Said" may be a name), bar ,.;:!? around it. Found from the few verbs
-    among ``runs`` with ``str.find`` rather than by testing every token."""
-    starts: list[int] = []
-    for run in runs:
-        verb = _VERB_OF_RUN.get(run)
-        if verb is None:
-            continue
-        n = len(verb)
-        at = frame.find(verb)
-        while at >= 0:
-            start = frame.rfind(" ", 0, at) + 1
-            end = frame.find(" ", at + n)
-            if end < 0:
-                end = len(frame)
-            if not frame[start:at].strip(",.;:!?") and not frame[at + n : end].strip(",.;:!?"):
-                starts.append(start)
-            at = frame.find(verb, at + 1)
-    return starts
-
-
 def _find(frame: str, runs: frozenset[bytes]) -> tuple[_Found | None, bool]:
     """The holder of one masked sentence (``runs`` from :func:`_trigger_runs`): (found, is_participle).
 
@@ -390,11 +359,6 @@ def _find(frame: str, runs: frozenset[bytes]) -> tuple[_Found | None, bool]:
         if subj:
             return _found(subj), True
     return None, False
-
-
-# A token that is a participle (bar ,.;:) after a token that ends with a comma or is "in", "by" or
-# "while", in a lower-cased masked sentence: where the main clause's subject holds the stance.
-_PARTICIPLE_AFTER = re.compile(rf"(?:,|(?<![^ ])(?:in|by|while)) [,.;:]*(?:{'|'.join(sorted(_PARTICIPLES))})[,.;:]*(?![^ ])")
 
 
 def _main_subject(frame: str) -> str | None:
