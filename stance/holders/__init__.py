@@ -38,9 +38,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from stance.holders.clauses import SentenceLike, _find, _Found, _main_subject, _trigger_runs
-from stance.holders.lexicon import _OPENERS, _PRONOUNS, _QMASK, _QUOTE_MARK
-from stance.holders.names import HolderNames, KnownNames, _compatible, _Entity, _kind, _person_names, holder_key, normalise_holder
+from stance.holders.clauses import SentenceLike, _find, _Found, _main_subject
+from stance.holders.lexicon import _OPENERS, _PRONOUNS, _QMASK, _QUOTE_MARK, _trigger_runs
+from stance.holders.names import HolderNames, KnownNames, _compatible, _Entity, _kind, _person_names, holder_key, normalise_holder, surnames
 from stance.holders.parse import _find_parsed, load_parser
 
 __all__ = [
@@ -141,6 +141,7 @@ def attribute(sentences: Sequence[SentenceLike], parser: Any = None) -> list[Att
         parsed = [_find_parsed(doc, q) for doc, q in zip(parser.pipe([s.text for s in sentences]), quoted)]
     persons = _person_names(" ".join(s.text for s in sentences))
     known = KnownNames(persons)
+    last_names = surnames(persons)
     genders: dict[str, str] = {}
     result: list[Attribution] = [_NO_HOLDER] * n
     # what each sentence offers a later pronoun: its holder, else (read only when needed) its subject
@@ -149,7 +150,7 @@ def attribute(sentences: Sequence[SentenceLike], parser: Any = None) -> list[Att
 
     def entity(raw: str, descriptor: str | None) -> _Entity:
         name = known.normalise(raw)
-        kind, gender = _kind(raw, persons, descriptor)
+        kind, gender = _kind(raw, last_names, descriptor)
         if kind == "person" and name in genders:
             gender = genders[name]
         elif gender:

@@ -18,17 +18,19 @@ from stance.holders.lexicon import (
     _CONDUIT,
     _CONJ,
     _CONTROL,
+    _COORDINATORS,
     _DETERMINERS,
     _INVERTIBLE,
     _IRREGULAR_PAST,
     _LEAD_TIME,
     _LEAD_TIME_FIRST,
+    _LEAD_TIME_OPENERS,
     _LIGHT,
     _LIGHT_BYTES,
     _NAME_LINKS,
     _NOT_NAME_WORDS,
     _NP_STOP,
-    _PARTICIPLES,
+    _PARTICIPLE_AFTER,
     _PHRASAL,
     _PHRASAL_BYTES,
     _PREPS,
@@ -36,14 +38,14 @@ from stance.holders.lexicon import (
     _PRONOUNS,
     _PRONOUNS_OR_PERSON,
     _QMASK,
-    _RUN_BYTES,
+    _RELATIVE_CUTS,
     _SUBORDINATE_ONLY,
     _SUBORDINATORS,
     _TIME,
     _TIME_SET,
-    _TRIGGER_BYTES,
     _VERBISH,
     _VERBS,
+    _verb_starts,
 )
 from stance.holders.names import _strip_titles
 
@@ -64,9 +66,9 @@ class _Found:
     descriptor: str | None = None  # an apposition beside it ("the mining company")
 
 
-def _strip_trailing_modifiers(words: list[str]) -> str:
+def _strip_trailing_modifiers(words: list[str]) -> list[str]:
     """Drop what may stand between a subject and its verb (the words before it): adverbs, auxiliaries,
-    "on Thursday", "was quick to". Repeated until nothing changes; joined once at the end."""
+    "on Thursday", "was quick to". Repeated until nothing changes."""
     while words:
         n = len(words)
         last = words[-1].lower()
@@ -81,7 +83,7 @@ def _strip_trailing_modifiers(words: list[str]) -> str:
             words = words[:-2]
         if len(words) == n:
             break  # nothing dropped (each step only drops words at the end)
-    return " ".join(words)
+    return words
 
 
 def _parenthetical(seg: str) -> bool:
@@ -113,37 +115,51 @@ _NAME_WORD = re.compile(r"[A-ZÀ-Ý][\w’'.-]*")
 def _subject_np(clause: str) -> str | None:
     """The subject noun phrase of a clause that ends just before its verb (modifiers stripped), or None
     when the clause is subordinate ("when he") or no noun phrase can be read from it."""
-    words = clause.split()
+    words = _subject_words(clause.split())
+    return " ".join(words) if words else None
+
+
+def _subject_words(words: list[str]) -> list[str] | None:
+    """:func:`_subject_np` on the clause's words (a pronoun lower-cased), so that the usual path splits
+    and joins nothing; the per-word loops run only where a set test says they may find something."""
     # leading conjunctions and a time phrase without a comma ("In October he warned")
     while words and words[0].lower() in _CONJ:
         words = words[1:]
-    if words and (words[0][0] in _LEAD_TIME_FIRST or not words[0][0].isascii()):
-        words = _LEAD_TIME.sub("", " ".join(words) + " ").split()
+    if words:
+        first = words[0]
+        if (first[0] in _LEAD_TIME_FIRST and (not first.isascii() or first.lower() in _LEAD_TIME_OPENERS)) or not first[0].isascii():
+            words = _LEAD_TIME.sub("", " ".join(words) + " ").split()
     if not words:
         return None
     low = [w.lower() for w in words]
     if low[0] in _PREPS or not _SUBORDINATE_ONLY.isdisjoint(words):
         return None  # "when he", "two days after a report": a subordinate clause
     # a relative clause after the subject: "Residents who lost their homes", "The firm that inspected ..."
-    for k in range(1, len(words)):
-        if low[k] in ("who", "that", "which", "whose"):
-            words, low = words[:k], low[:k]
-            break
+    if not _RELATIVE_CUTS.isdisjoint(low):
+        for k in range(1, len(words)):
+            if low[k] in _RELATIVE_CUTS:
+                words, low = words[:k], low[:k]
+                break
     if _QMASK in words:  # '"...," Pike said': the subject follows the quotation
         k = len(words) - words[::-1].index(_QMASK)
         words, low = words[k:], low[k:]
         if not words:
             return None
+    n = len(words)
+    if n > 9:
+        return None
     # only a verb form or an -ed word can be verb-like: test those alone
-    if len(words) > 9 or any(
-        _verb_like(words[k], words[k - 1]) for k in range(1, len(words)) if low[k] in _VERBISH or low[k].endswith("ed")
+    if (
+        n > 1
+        and (not _VERBISH.isdisjoint(low) or "ed " in " ".join(low) + " ")
+        and any(_verb_like(words[k], words[k - 1]) for k in range(1, n) if low[k] in _VERBISH or low[k].endswith("ed"))
     ):
         return None
-    if low[0] in _PRONOUNS and len(words) == 1:
-        return low[0]
+    if low[0] in _PRONOUNS and n == 1:
+        return [low[0]]
     if not _PRONOUNS_OR_PERSON.isdisjoint(low):
         return None
-    return " ".join(words)
+    return words
 
 
 def _verb_like(w: str, before: str) -> bool:
@@ -157,11 +173,11 @@ def _verb_like(w: str, before: str) -> bool:
     return w.islower() and lw.endswith("ed") and before.lower() not in _DETERMINERS
 
 
-def _prefer_name(np: str) -> tuple[str, str | None]:
+def _prefer_name(words: list[str]) -> tuple[str, str | None]:
     """Within one noun phrase, a name at its end preceded by a lower-case description is the holder:
     "head keeper Rosa Lind" -> Rosa Lind; "The group Free the Herd" -> Free the Herd; not after a
     preposition or article ("Analysts at Brightwater Capital", "the Chamber of Commerce")."""
-    words = np.split()
+    np = " ".join(words)
     # A tail of words is a name run when it starts and ends with a capitalised word and every word is
     # one or a linking word ("de", "of the"): found by one walk back from the end, not a regex per tail.
     n = len(words)
@@ -188,8 +204,8 @@ def _left_subject(left: str) -> _Found | None:
     if not left or left.endswith(_QMASK):
         return None
     if "," not in left:
-        np = _subject_np(left)
-        return _found(np) if np else None
+        words = _subject_words(left.split())
+        return _found_words(words) if words else None
     segs = [x.strip() for x in left.split(",")]
     # walk back over insertions; the first real noun phrase is the subject, unless it is itself an
     # apposition of the one before ("The hospital's director, Dr. Ngozi Eze,")
@@ -233,16 +249,20 @@ def _is_name(np: str) -> bool:
 
 
 def _found(np: str) -> _Found:
-    words = np.split()
+    return _found_words(np.split())
+
+
+def _found_words(words: list[str]) -> _Found:
+    """The holder in a subject noun phrase given as words: the first of coordinated ones, a name in it."""
     if words and words[0].lower() in ("both", "either", "neither"):
         words = words[1:]
-    low = np.lower()
-    if "and" in low or "or" in low:  # else no word is "and", "or" or "nor"
+    inner = " ".join(words[1:-1]).lower() if len(words) > 2 else ""
+    if "and" in inner or "or" in inner:  # else no word is "and", "or" or "nor"
         for k, w in enumerate(words[1:-1], start=1):
-            if w.lower() in ("and", "or", "nor") and words[k + 1].lower() in _DETERMINERS:
+            if w.lower() in _COORDINATORS and words[k + 1].lower() in _DETERMINERS:
                 words = words[:k]  # "the mayor and the fishing cooperative": the first named
                 break
-    name, desc = _prefer_name(" ".join(words))
+    name, desc = _prefer_name(words)
     return _Found(name, desc)
 
 
@@ -270,67 +290,74 @@ def _right_subject(right: str) -> _Found | None:
     return _found(np)
 
 
-def _trigger_runs(frame: str) -> frozenset[bytes]:
-    """The trigger words that stand in a masked sentence as whole runs of a-z (as bytes): where there
-    is none and no "according to", the sentence is not read; where no light or phrasal verb is among
-    them, their patterns cannot match."""
-    return _TRIGGER_BYTES.intersection(frame.encode("utf-8", "surrogatepass").translate(_RUN_BYTES).split())
-
-
 def _find(frame: str, runs: frozenset[bytes]) -> tuple[_Found | None, bool]:
-    """The holder of one masked sentence (``runs`` from :func:`_trigger_runs`): (found, is_participle)."""
-    tokens = frame.split()
-    # token index of each reporting verb, and how many tokens it takes; lower-case only: "The United
-    # States", "Said" as a name
-    spans = [(k, 1) for k, w in enumerate(tokens) if w.strip(",.;:!?") in _VERBS]
+    """The holder of one masked sentence (``runs`` from :func:`_trigger_runs`): (found, is_participle).
+
+    Each candidate verb is a token given by where it starts in ``frame`` (single spaces between
+    tokens): the words before it are split from that prefix alone, the words after it read from
+    there as needed, so the rest of the sentence is never split into words."""
+    spans = _verb_starts(frame, runs)
     for rx, cue in ((_LIGHT, _LIGHT_BYTES), (_PHRASAL, _PHRASAL_BYTES)):
         if runs.isdisjoint(cue):
             continue
         for m in rx.finditer(frame):
-            k = len(frame[: m.start()].split())
-            spans.append((k, 1))
+            at = m.start()
+            if at and frame[at - 1] != " ":  # a match inside a word ("re-issued") points at the next word
+                at = frame.find(" ", at) + 1
+            spans.append(at)
     spans.sort()
-    for k, _n in spans:
-        w = tokens[k].lower().strip(",.;:!?")
-        prev = tokens[k - 1].lower() if k else ""
+    size = len(frame)
+    for at in spans:
+        end = frame.find(" ", at)
+        if end < 0:
+            end = size
+        w = frame[at:end].lower().strip(",.;:!?")
+        before = frame[:at].split()  # the tokens before the verb
+        prev = before[-1].lower() if before else ""
         prev_bare = prev.strip(",")
         if prev_bare in _DETERMINERS or (w in _BASE_OR_S and (prev_bare.endswith(("’s", "'s")) or prev_bare in _PREPS_NOT_TO)):
             continue  # a noun or adjective: "the report", "an estimated $4 million", "the union's demands"
-        if w == "quoted" and prev_bare in _BE and " as saying" in " ".join(tokens[k : k + 8]):
+        if w == "quoted" and prev_bare in _BE and " as saying" in " ".join(frame[at:].split(" ", 8)[:8]):
             w = prev_bare = "said"  # "X was quoted as saying": X said
-        if prev_bare in _BE and w.endswith("ed") and not _PHRASAL.match(" ".join(tokens[k : k + 2])):
+        if prev_bare in _BE and w.endswith("ed") and not _PHRASAL.match(" ".join(frame[at:].split(" ", 2)[:2])):
             continue  # passive: "was accused"
-        if prev == "to" and (k < 2 or tokens[k - 2].lower() not in _CONTROL):
+        if prev == "to" and (len(before) < 2 or before[-2].lower() not in _CONTROL):
             continue  # "to blame" in "not to blame", "agreed to return"
-        stripped = _strip_trailing_modifiers(tokens[:k])
-        if not stripped or stripped.endswith(_QMASK) or stripped.endswith(","):
-            if stripped.endswith(",") and k + 1 < len(tokens) and tokens[k + 1].lower() in ("about", "by", "if", "whether"):
+        words = _strip_trailing_modifiers(before)
+        stripped = " ".join(words)
+        if not words or words[-1].endswith((_QMASK, ",")):
+            after = frame[end + 1 :]  # the tokens after the verb, joined
+            if stripped.endswith(",") and after and after.split(" ", 1)[0].lower() in ("about", "by", "if", "whether"):
                 continue  # "Reyes, asked about the complaints, insisted"
             if stripped.endswith(",") and not stripped.rstrip(",").endswith(_QMASK):
                 found = _left_subject(stripped)
                 if found:
                     return found, False
             if w in _INVERTIBLE:
-                found = _right_subject(" ".join(tokens[k + 1 :]))
+                found = _right_subject(after)
                 if found:
                     return found, False
             continue
-        found = _left_subject(stripped)
+        if "," in stripped:
+            found = _left_subject(stripped)
+        else:  # the usual case: the subject from the words themselves
+            subject = _subject_words(words)
+            found = _found_words(subject) if subject else None
         if found is not None:
             return found, False
         # a subordinate clause or an unreadable subject: look at the next verb
-    m = _ACCORDING.search(frame)
+    # (each pattern only where a substring test says it may match: a search costs some µs)
+    lowered = frame.lower()
+    m = _ACCORDING.search(frame) if "ccord" in lowered else None  # c, o, r, d fold to nothing else
     if m:
         np = _CONDUIT.sub("", m.group(1).strip())
         if np:
             return _found(np), False
     # a participle of the main clause: "..., warning that", "in blaming"
-    for k, w in enumerate(tokens):
-        lw = w.lower().strip(",.;:")
-        if lw in _PARTICIPLES and k and (tokens[k - 1].endswith(",") or tokens[k - 1].lower() in ("in", "by", "while")):
-            subj = _main_subject(frame)
-            if subj:
-                return _found(subj), True
+    if "ing" in lowered and _PARTICIPLE_AFTER.search(lowered):
+        subj = _main_subject(frame)
+        if subj:
+            return _found(subj), True
     return None, False
 
 

@@ -1,5 +1,6 @@
 """The words the holder rules read: reporting and stance verbs, auxiliaries, subordinators, titles,
-role, organisation and group nouns, and the patterns built from them."""
+role, organisation and group nouns, the patterns built from them, and the cheap scans over a masked
+sentence that find where they stand (trigger runs, verb positions)."""
 
 from __future__ import annotations
 
@@ -165,6 +166,7 @@ def _as_bytes(words: frozenset[str]) -> frozenset[bytes]:
 
 
 _TRIGGER_BYTES, _LIGHT_BYTES, _PHRASAL_BYTES = _as_bytes(_TRIGGERS), _as_bytes(_LIGHT_VERBS), _as_bytes(_PHRASAL_VERBS)
+_VERB_OF_RUN = {w.encode(): w for w in _VERBS}  # a trigger run that is a reporting verb -> the verb
 
 
 _IRREGULAR_PAST = _set(
@@ -181,4 +183,42 @@ _PRONOUNS_OR_PERSON = frozenset(_PRONOUNS) | {"i", "we", "you"}
 _PREPS_NOT_TO = _PREPS - {"to"}
 # The first characters _LEAD_TIME can match at (ignoring case); a non-ASCII one may case-fold to one.
 _LEAD_TIME_FIRST = frozenset("oOiIlLtTeEsSuU")
+# An ASCII first word _LEAD_TIME can match at: one of its opening words, in any case.
+_LEAD_TIME_OPENERS = _set("on in last this early late earlier since until so")
+_RELATIVE_CUTS = _set("who that which whose")  # words that end a subject ("Residents who lost ...")
+_COORDINATORS = _set("and or nor")
 _NAME_LINKS = _set("de van von al bin da del la le of the for and &")  # words inside a name run
+
+
+def _trigger_runs(frame: str) -> frozenset[bytes]:
+    """The trigger words that stand in a masked sentence as whole runs of a-z (as bytes): where there
+    is none and no "according to", the sentence is not read; where no light or phrasal verb is among
+    them, their patterns cannot match."""
+    return _TRIGGER_BYTES.intersection(frame.encode("utf-8", "surrogatepass").translate(_RUN_BYTES).split())
+
+
+def _verb_starts(frame: str, runs: frozenset[bytes]) -> list[int]:
+    """Where the reporting verbs of a masked sentence (its words joined by single spaces) start: tokens
+    that are a verb, lower-case ("Said" may be a name), bar ,.;:!? around it. Found from the few verbs
+    among ``runs`` with ``str.find`` rather than by testing every token."""
+    starts: list[int] = []
+    for run in runs:
+        verb = _VERB_OF_RUN.get(run)
+        if verb is None:
+            continue
+        n = len(verb)
+        at = frame.find(verb)
+        while at >= 0:
+            start = frame.rfind(" ", 0, at) + 1
+            end = frame.find(" ", at + n)
+            if end < 0:
+                end = len(frame)
+            if not frame[start:at].strip(",.;:!?") and not frame[at + n : end].strip(",.;:!?"):
+                starts.append(start)
+            at = frame.find(verb, at + 1)
+    return starts
+
+
+# A token that is a participle (bar ,.;:) after a token that ends with a comma or is "in", "by" or
+# "while", in a lower-cased masked sentence: where the main clause's subject holds the stance.
+_PARTICIPLE_AFTER = re.compile(rf"(?:,|(?<![^ ])(?:in|by|while)) [,.;:]*(?:{'|'.join(sorted(_PARTICIPLES))})[,.;:]*(?![^ ])")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -164,24 +164,21 @@ def _head(np_words: list[str]) -> str:
     return head.lower().strip(",.’'").removesuffix("’s").removesuffix("'s")
 
 
-def _kind(raw: str, persons: Sequence[str], descriptor: str | None = None) -> tuple[str, str | None]:
-    """person / group / org / thing for a holder or subject as written, with a gender where a title tells it."""
+_TITLE_GENDER = dict.fromkeys(("mr", "sir", "lord", "king"), "he") | dict.fromkeys(("mrs", "ms", "miss", "lady", "dame", "queen"), "she")
+
+
+def surnames(persons: Iterable[str]) -> frozenset[str]:
+    """The last words of an article's full names (:func:`_person_names`), built once for :func:`_kind`."""
+    return frozenset(p.split()[-1] for p in persons)
+
+
+def _kind(raw: str, surnames: Collection[str], descriptor: str | None = None) -> tuple[str, str | None]:
+    """person / group / org / thing for a holder or subject as written, with a gender where a title
+    tells it. ``surnames``: see :func:`surnames` (a lone capitalised word that is one is a person)."""
     words = raw.split()
     if not words:
         return "thing", None
-    first = words[0].lower().rstrip(".")
-    gender = {
-        "mr": "he",
-        "sir": "he",
-        "lord": "he",
-        "king": "he",
-        "mrs": "she",
-        "ms": "she",
-        "miss": "she",
-        "lady": "she",
-        "dame": "she",
-        "queen": "she",
-    }.get(first)
+    gender = _TITLE_GENDER.get(words[0].lower().rstrip("."))
     if descriptor:
         dh = _head(descriptor.split())
         if dh in _ROLE_NOUNS:
@@ -194,7 +191,7 @@ def _kind(raw: str, persons: Sequence[str], descriptor: str | None = None) -> tu
     if titled:
         return "person", gender
     if all(_CAP.match(w) for w in stripped) and words[0].lower() not in _DETERMINERS:
-        if any(w in _ORG_NAME_WORDS for w in lowered):
+        if not _ORG_NAME_WORDS.isdisjoint(lowered):
             return ("group" if lowered[-1] in _HUMAN_PLURALS and len(lowered) == 1 else "org"), None
         if len(stripped) in (2, 3):
             return "person", gender
@@ -202,7 +199,7 @@ def _kind(raw: str, persons: Sequence[str], descriptor: str | None = None) -> tu
             w = stripped[0]
             if lowered[0] in _HUMAN_PLURALS:
                 return "group", None
-            if any(p.split()[-1] == w for p in persons):
+            if w in surnames:
                 return "person", gender
             return "org", None
         return "org", None
