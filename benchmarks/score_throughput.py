@@ -25,7 +25,10 @@
      per sentence.
    Best of ``--repeat`` for stance. MB/s counts the UTF-8 bytes of the article texts; peak memory
    is the main process's (workers share its pages: they are forked, by stance and by spaCy).
-4. Prints where stance's time goes in one process (CPU seconds per stage), the memory check
+4. Prints where stance's time goes in one process (CPU seconds per stage: segmentation with quotes,
+   holders and boilerplate, features, classifier, evidence, the JSON lines, each article's summary
+   share, and adding the shares up, which is the only per-article work left to the writing process
+   when workers score), the memory check
    (tracemalloc peak while streaming 2,000 articles against the size of their output), the
    training time of the default recipe on ``--train-sentences`` sentences (the shipped training
    sentences repeated, every copy after the first with one word dropped), and, with ``--accurate``,
@@ -335,23 +338,30 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def stage_split(model_dir: Path, path: Path) -> dict[str, float]:
-    """CPU seconds per stage of one-process scoring (model loaded), chunk by chunk as stance does it."""
+    """CPU seconds per stage of one-process scoring (model loaded), chunk by chunk as stance does it
+    for a JSON-lines output: the lines rendered from the sentences and arrays, each article's summary
+    share (digest) taken from slim records, and the shares added up."""
+    import functools
+
     import numpy as np
 
     from stance.articles import iter_articles
     from stance.artifact import load_model_cached
-    from stance.fileio import jsonl_lines
-    from stance.scoring import chunks, to_records
+    from stance.records import label_lists, render_jsonl
+    from stance.scoring import chunks
     from stance.segment import split_sentences
-    from stance.summary import Summary
+    from stance.summary import SUMMARY_FIELDS, Summary, digest_article
 
     clock = time.process_time
-    t: dict[str, float] = dict.fromkeys(["read", "segment", "features", "classify", "evidence", "records", "json", "summary"], 0.0)
+    stages = ["segment", "features", "classify", "evidence", "JSON lines", "summary shares", "adding up"]
+    t: dict[str, float] = dict.fromkeys(["read", *stages], 0.0)
     c0 = clock()
     model = load_model_cached(str(model_dir), arrays=True)  # what `stance score` loads
     model.explain(["Warm up the evidence tables."])
     t["model load (once per run)"] = clock() - c0
-    summary = Summary(list(model.labels_))
+    labels = list(model.labels_)
+    summary = Summary(labels)
+    digest = functools.partial(digest_article, labels)
     c0 = clock()
     articles = list(iter_articles([str(path)]))
     t["read"] = clock() - c0
@@ -371,19 +381,22 @@ def stage_split(model_dir: Path, path: Path) -> dict[str, float]:
         rows = np.flatnonzero(D.any(axis=1))
         explained = model.explain([flat[i] for i in rows], only=D[rows], features=F[rows])
         c4 = clock()
-        records = to_records(chunk, segmented, P, D, list(model.labels_), dict(zip(rows.tolist(), explained)))
+        render_jsonl(chunk, segmented, P, D, labels, dict(zip(rows.tolist(), explained)))
         c5 = clock()
-        for recs in records:
-            jsonl_lines(recs)
+        codes, sets = label_lists(D, labels)
+        slim = [
+            {f: list(sets[codes[k]]) if f == "labels" else getattr(s, f) for f in SUMMARY_FIELDS}
+            for k, s in enumerate(x for ss in segmented for x in ss)
+        ]
+        shares, k = [], 0
+        for a, ss in zip(chunk, segmented):
+            shares.append(digest(a, slim[k : k + len(ss)]))
+            k += len(ss)
         c6 = clock()
-        for a, recs in zip(chunk, records):
-            summary.add(a, recs)
+        for share in shares:
+            summary.add_digest(share)
         c7 = clock()
-        for key, a, b in zip(
-            ["segment", "features", "classify", "evidence", "records", "json", "summary"],
-            [c0, c1, c2, c3, c4, c5, c6],
-            [c1, c2, c3, c4, c5, c6, c7],
-        ):
+        for key, a, b in zip(stages, [c0, c1, c2, c3, c4, c5, c6], [c1, c2, c3, c4, c5, c6, c7]):
             t[key] += b - a
     return t
 
