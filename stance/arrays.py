@@ -132,7 +132,7 @@ def top_terms(
         starts = np.flatnonzero(first)
         total = np.add.reduceat(v, starts) if len(starts) else v[:0]
         r, p = r[starts], p[starts]
-        order = np.lexsort((p, -total, r))  # best first; ties: the term seen first in the row
+        order = _best_first(r, total, p)
         r, p, total = r[order], p[order], total[order]
         head = np.ones(len(r), dtype=bool)
         head[1:] = r[1:] != r[:-1]
@@ -147,6 +147,16 @@ def top_terms(
         for i in wanted.tolist():
             out[i][label] = lists.get(i, [])
     return out
+
+
+def _best_first(r: np.ndarray, total: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``np.lexsort((p, -total, r))`` (by row, largest total first; ties: the term seen first in the
+    row), as one argsort of unique integer keys: the totals' ranks among themselves, then ``p``."""
+    uniq, rank = np.unique(total, return_inverse=True)
+    n_p = int(p.max()) + 1 if len(p) else 1
+    if (int(r.max()) + 1 if len(r) else 1) * len(uniq) * n_p >= 2**62:
+        return np.lexsort((p, -total, r))
+    return np.argsort((r * len(uniq) + (len(uniq) - 1 - rank)) * n_p + p)
 
 
 def term_keys(names: Sequence[str | None]) -> np.ndarray:

@@ -73,8 +73,9 @@ class BatchTokens:
         compacting) and each token's text (-1 for the separators between texts)."""
         kind = "stem" if stem and "Σ" in self.joined else "word"
         if kind not in self._of:
-            text = self.plain(self.joined) if kind == "word" else self.joined.lower()
-            toks = _TOKENS_SEP.findall(text)
+            # without a capital sigma, str.lower() reads no context: quotation marks (in no token) may stay
+            raw = kind == "stem" or (self.plain is strip_quotes_lower and "Σ" not in self.joined)
+            toks = _TOKENS_SEP.findall(self.joined.lower() if raw else self.plain(self.joined))
             index: dict[str, int] = {}
             pos = np.fromiter(map(index.setdefault, toks, itertools.count()), dtype=np.int64, count=len(toks))
             first = np.fromiter(index.values(), dtype=np.int64, count=len(index))
