@@ -122,7 +122,7 @@ def top_terms(
         ends = np.cumsum(size)
         take = np.repeat(indptr[wanted] - (ends - size), size) + np.arange(ends[-1] if len(ends) else 0)
         cols = all_cols[take]
-        contrib = all_vals[take] * W[j, cols]
+        contrib = all_vals[take] * np.take(W[j], cols)
         sel = np.flatnonzero((contrib > 0) & all_named[take])
         r, k, p, v = np.repeat(wanted, size)[sel], key[cols[sel]], sel, contrib[sel]
         order = np.argsort(r * len(key) + k, kind="stable")  # by row, then term: a term's entries stay in the row's order
