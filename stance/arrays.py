@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from stance.ngrams import BatchTokens, strip_quotes_lower, term_counts, token_ids
+from stance.ngrams import BatchTokens, strip_quotes_lower, token_ids
 
 SCORER_FILE = "scorer.npz"
 ARRAYS_VERSION = 1
@@ -34,12 +34,15 @@ class Rows:
     """A CSR matrix's three arrays (what scoring passes from ``transform`` to ``predict_proba`` and
     ``explain``); ``rows[index]`` selects rows, as scoring does for the sentences it explains."""
 
-    def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n_cols: int) -> None:
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n_cols: int, rows: np.ndarray | None = None) -> None:
         self.indptr, self.indices, self.data = indptr, indices, data
         self.shape = (len(indptr) - 1, n_cols)
+        self._rows = rows  # each entry's row, where transform knows it already
 
     def row_ids(self) -> np.ndarray:
-        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        if self._rows is None:
+            self._rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        return self._rows
 
     def __getitem__(self, index: Any) -> Rows:
         index = np.asarray(index, dtype=np.int64)
@@ -72,6 +75,11 @@ class PackedTerms:
     def all(self) -> list[str]:
         return [self[c] for c in range(len(self))]
 
+    def take(self, cols: list[int]) -> list[str]:
+        """``[self[c] for c in cols]`` without a method call per term (evidence names thousands per batch)."""
+        raw, ends = self._raw, self._ends
+        return [raw[(ends[c - 1] if c else 0) : ends[c]].decode("utf-8") for c in cols]
+
 
 def pack_terms(terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Strings as (UTF-8 bytes, end offset of each)."""
@@ -101,35 +109,54 @@ def top_terms(
     bit, as summing and sorting term by term).
     """
     n = rows.shape[0]
-    row = np.repeat(np.arange(n), np.diff(rows.indptr))
-    cols, vals = rows.indices, rows.data
-    named = key[cols] >= 0
+    indptr = np.asarray(rows.indptr, dtype=np.int64)
+    lengths = np.diff(indptr)
+    all_cols, all_vals = np.asarray(rows.indices, dtype=np.int64), rows.data
+    all_named = key[all_cols] >= 0
+    take_names = getattr(names, "take", None)
     out: list[dict[str, list[list[Any]]]] = [{} for _ in range(n)]
     for j, label in enumerate(labels):
-        wanted = np.ones(n, dtype=bool) if only is None else np.asarray(only[:, j], dtype=bool)
-        contrib = vals * W[j, cols]
-        sel = np.flatnonzero((contrib > 0) & named & wanted[row])
-        r, k, p, v = row[sel], key[cols[sel]], sel, contrib[sel]
-        order = np.lexsort((k, r))  # stable: a term's entries stay in the row's order
+        # only the entries of the rows wanted for this label, in their order
+        wanted = np.arange(n) if only is None else np.flatnonzero(np.asarray(only[:, j], dtype=bool))
+        size = lengths[wanted]
+        ends = np.cumsum(size)
+        take = np.repeat(indptr[wanted] - (ends - size), size) + np.arange(ends[-1] if len(ends) else 0)
+        cols = all_cols[take]
+        contrib = all_vals[take] * np.take(W[j], cols)
+        sel = np.flatnonzero((contrib > 0) & all_named[take])
+        r, k, p, v = np.repeat(wanted, size)[sel], key[cols[sel]], sel, contrib[sel]
+        order = np.argsort(r * len(key) + k, kind="stable")  # by row, then term: a term's entries stay in the row's order
         r, k, p, v = r[order], k[order], p[order], v[order]
         first = np.ones(len(r), dtype=bool)
         first[1:] = (r[1:] != r[:-1]) | (k[1:] != k[:-1])
         starts = np.flatnonzero(first)
         total = np.add.reduceat(v, starts) if len(starts) else v[:0]
         r, p = r[starts], p[starts]
-        order = np.lexsort((p, -total, r))  # best first; ties: the term seen first in the row
+        order = _best_first(r, total, p)
         r, p, total = r[order], p[order], total[order]
-        c = cols[p]
         head = np.ones(len(r), dtype=bool)
         head[1:] = r[1:] != r[:-1]
         begin = np.maximum.accumulate(np.where(head, np.arange(len(r)), 0))
         keep = (np.arange(len(r)) - begin) < top_k
-        lists: dict[int, list[list[Any]]] = {}
-        for i, col, value in zip(r[keep].tolist(), c[keep].tolist(), total[keep].tolist()):
-            lists.setdefault(i, []).append([names[col], round(value, 4)])
-        for i in np.flatnonzero(wanted).tolist():
+        r, c = r[keep], cols[p[keep]].tolist()
+        terms = take_names(c) if take_names is not None else [names[col] for col in c]
+        items = [[term, round(value, 4)] for term, value in zip(terms, total[keep].tolist())]
+        bounds = (np.flatnonzero(np.diff(r)) + 1).tolist()  # each row's items, from their first
+        lo, hi = [0, *bounds], [*bounds, len(items)]
+        lists = {i: items[a:b] for i, a, b in zip(r[lo].tolist(), lo, hi)} if items else {}
+        for i in wanted.tolist():
             out[i][label] = lists.get(i, [])
     return out
+
+
+def _best_first(r: np.ndarray, total: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``np.lexsort((p, -total, r))`` (by row, largest total first; ties: the term seen first in the
+    row), as one argsort of unique integer keys: the totals' ranks among themselves, then ``p``."""
+    uniq, rank = np.unique(total, return_inverse=True)
+    n_p = int(p.max()) + 1 if len(p) else 1
+    if (int(r.max()) + 1 if len(r) else 1) * len(uniq) * n_p >= 2**62:
+        return np.lexsort((p, -total, r))
+    return np.argsort((r * len(uniq) + (len(uniq) - 1 - rank)) * n_p + p)
 
 
 def term_keys(names: Sequence[str | None]) -> np.ndarray:
@@ -153,6 +180,43 @@ def expit(d: np.ndarray) -> np.ndarray:
 # The model
 
 
+class PairTable:
+    """Bigram keys (``id1 * n_tokens + id2``, >= 0) -> columns, by open addressing with linear probing
+    in a power-of-two table at most a quarter full. Why: a batch's pairs are found with a few
+    vectorised probes (most in the first) instead of sorting them for ``searchsorted``. The keys are
+    compared exactly; the hash only decides where a key is looked for."""
+
+    def __init__(self, keys: np.ndarray, cols: np.ndarray) -> None:
+        bits = max(4, (4 * len(keys)).bit_length())
+        self._shift, self._mask = np.uint64(64 - bits), (1 << bits) - 1
+        self._keys = np.full(1 << bits, -1, dtype=np.int64)
+        self._cols = np.full(1 << bits, -1, dtype=np.int64)
+        pending, slot = np.arange(len(keys)), self._slot(keys)
+        while len(pending):  # each round, one key per free slot; the others move one slot on
+            free = np.flatnonzero(self._keys[slot] == -1)
+            win = free[np.unique(slot[free], return_index=True)[1]]
+            self._keys[slot[win]], self._cols[slot[win]] = keys[pending[win]], cols[pending[win]]
+            lose = np.ones(len(pending), dtype=bool)
+            lose[win] = False
+            pending, slot = pending[lose], (slot[lose] + 1) & self._mask
+
+    def _slot(self, keys: np.ndarray) -> np.ndarray:
+        """Fibonacci hashing: the top bits of key x 2^64/phi (wrapping)."""
+        return ((keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> self._shift).astype(np.int64)
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's column, -1 where it is not in the table."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        at, slot = np.arange(len(keys)), self._slot(keys)
+        while len(at):
+            k = self._keys[slot]
+            hit = k == keys
+            out[at[hit]] = self._cols[slot[hit]]
+            on = (k != -1) & ~hit
+            at, slot, keys = at[on], (slot[on] + 1) & self._mask, keys[on]
+        return out
+
+
 class _Part:
     """One word or stem TF-IDF part's tables."""
 
@@ -167,6 +231,7 @@ class _Part:
         self.unigram_col = a[p + "unigram_col"].astype(np.int64)
         self.bigram_keys = a[p + "bigram_keys"].astype(np.int64)
         self.bigram_cols = a[p + "bigram_cols"].astype(np.int64)
+        self.pairs = PairTable(self.bigram_keys, self.bigram_cols)
         self.n_cols = int(a[p + "n_cols"])
         tokens = PackedTerms(a[p + "tokens"], a[p + "token_ends"]).all()
         self.token_id = dict(zip(tokens, range(len(tokens))))
@@ -174,25 +239,27 @@ class _Part:
         if len(self.unigram_col) != len(tokens) + 1:
             raise ValueError(f"{p}unigram_col does not match its tokens")
 
-    def entries(self, batch: BatchTokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(row, column in the whole matrix, TF-IDF value) of the batch, sorted by row then column."""
-        uniques, codes, doc = batch.get(stem=self.stem_length is not None)
-        ids = token_ids(self.token_id, uniques, self.stem_length)[codes]
-        row, col, n = term_counts(
-            ids, doc, self.ngram_range, self.unigram_col, self.bigram_keys, self.bigram_cols, len(self.token_id), self.n_cols
-        )
-        data = n.astype(np.float64)
-        if self.sublinear:
-            np.log(data, data)
-            data += 1.0
-        if self.idf is not None:
-            data *= self.idf[col]
-        if self.norm:  # row by row in entry order, as scikit-learn's inplace_csr_row_normalize_l2 sums
-            norms = np.sqrt(np.bincount(row, weights=data * data, minlength=batch.n_docs))
-            scale = norms[row]
-            nonzero = scale != 0.0
-            data[nonzero] /= scale[nonzero]
-        return row, col + self.offset, data
+    def term_keys(self, batch: BatchTokens, n_cols: int) -> list[np.ndarray]:
+        """Each term occurrence of the batch as ``row * n_cols + column in the whole matrix``: the
+        unigrams, then the bigrams, each in text order."""
+        uniques, first, pos, doc = batch.tokens(stem=self.stem_length is not None)
+        at_first = np.empty(len(pos), dtype=np.int64)  # indexed by first-occurrence position
+        at_first[first] = token_ids(self.token_id, uniques, self.stem_length)
+        ids = at_first[pos]  # separators are -1: no token of any vocabulary
+        lo, hi = self.ngram_range
+        keys = []
+        base = doc * n_cols + self.offset
+        if lo <= 1:
+            c = self.unigram_col[ids]
+            hit = c >= 0
+            keys.append(base[hit] + c[hit])
+        if hi >= 2 and len(ids) > 1 and len(self.bigram_keys):
+            a, b = ids[:-1], ids[1:]
+            ok = (a >= 0) & (b >= 0)  # both known, and no separator between them: the same text
+            c = self.pairs.find(a[ok] * len(self.token_id) + b[ok])
+            found = c >= 0
+            keys.append(base[:-1][ok][found] + c[found])
+        return keys
 
 
 class ArrayModel:
@@ -221,6 +288,7 @@ class ArrayModel:
             raise ValueError("the parts' columns do not add up to the weights' columns")
         if any(p.offset + p.n_cols != offsets[i + 1] for i, p in enumerate(self.parts)):
             raise ValueError("a part's columns do not match its offsets")
+        self._idf = np.concatenate([np.ones(p.n_cols) if p.idf is None else p.idf for p in self.parts] or [np.zeros(0)])
 
     def transform(self, X: Sequence[str]) -> Rows:
         X = [x.replace("\x00", " ") if "\x00" in x else x for x in X]  # NUL: a non-word character, as for the vectorizers
@@ -228,22 +296,40 @@ class ArrayModel:
         if not n:
             return Rows(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), self.n_cols)
         batch = BatchTokens(X, strip_quotes_lower)
-        got = [p.entries(batch) for p in self.parts]
-        row = np.concatenate([g[0] for g in got])
-        order = np.argsort(row, kind="stable")  # parts side by side within each row, as FeatureUnion stacks them
+        # one sort for all parts: by row, then column (the parts side by side, as FeatureUnion stacks them)
+        keys = np.sort(np.concatenate([k for p in self.parts for k in p.term_keys(batch, self.n_cols)]), kind="stable")
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
+        data = np.diff(np.append(starts, len(keys))).astype(np.float64)  # each term's count
+        row, col = np.divmod(keys[starts], self.n_cols)
+        part = np.zeros(len(col), dtype=np.int64)
+        for p in self.parts[1:]:
+            part += col >= p.offset
+        sublinear = np.array([p.sublinear for p in self.parts])
+        if sublinear.all():
+            np.log(data, data)
+            data += 1.0
+        elif sublinear.any():
+            sub = sublinear[part]
+            data[sub] = np.log(data[sub]) + 1.0
+        data *= self._idf[col]  # 1.0 for a part without idf
+        norm = np.array([p.norm for p in self.parts])
+        if norm.any():  # row by row and part by part in entry order, as inplace_csr_row_normalize_l2 sums
+            bins = row * len(self.parts) + part
+            scale = np.sqrt(np.bincount(bins, weights=data * data, minlength=n * len(self.parts)))[bins]
+            nonzero = (scale != 0.0) & norm[part]
+            data[nonzero] /= scale[nonzero]
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
-        return Rows(indptr, np.concatenate([g[1] for g in got])[order], np.concatenate([g[2] for g in got])[order], self.n_cols)
+        return Rows(indptr, col, data, self.n_cols, row)
 
     def predict_proba(self, X: Sequence[str], *, features: Rows | None = None) -> np.ndarray:
         F = self.transform(X) if features is None else features
-        row = F.row_ids()
-        n = F.shape[0]
+        row, n = F.row_ids(), F.shape[0]
         # each label's sum over a row's entries in order from 0.0, then the intercept: SciPy's CSR product
         D = np.empty((n, len(self.labels_)))
         for j in range(len(self.labels_)):
-            D[:, j] = np.bincount(row, weights=F.data * self.coef_[j, F.indices], minlength=n) + self.intercept_[j]
-        return expit(D)
+            D[:, j] = np.bincount(row, weights=F.data * np.take(self.coef_[j], F.indices), minlength=n)
+        return expit(D + self.intercept_)
 
     def decide(self, P: np.ndarray, threshold: float | None = None) -> np.ndarray:
         t = self.thresholds_ if threshold is None else np.full(len(self.thresholds_), float(threshold))
