@@ -77,6 +77,14 @@ def to_records(
     return out
 
 
+def score_text(p: float) -> str:
+    """``repr(round(p, 4))`` for a finite float, twice as fast: both round the exact binary value
+    to 4 decimals (correctly rounded), and the shortest repr of such a float between 0.0001 and
+    1e16 is its 4-decimal form without trailing zeros (a test compares them over many values)."""
+    t = f"{p:.4f}".rstrip("0")
+    return t + "0" if t[-1] == "." else t
+
+
 def render_jsonl(
     articles: list[Article],
     segmented: list[list[Sentence]],
@@ -91,10 +99,13 @@ def render_jsonl(
     if not np.isfinite(P).all():  # NaN or infinity: the encoder's spelling, through the records
         return [jsonl_lines(r) for r in to_records(articles, segmented, P, D, labels, evidence)]
     s_ = encode_basestring
-    scores = P.tolist()
     codes, label_sets = label_lists(D, labels)
     label_json = {c: json_text(list(t)) for c, t in label_sets.items()}
     keys = [s_(lab) + ": " for lab in labels]
+    L = len(labels)
+    # every score's text at once (score_text is repr(round(p, 4))), then each sentence's object
+    texts = [f"{key}{t}" for key, t in zip(keys * len(P), map(score_text, P.ravel().tolist()))]
+    score_json = [", ".join(texts[i : i + L]) for i in range(0, len(texts), L)]
     null = "null"
     out = []
     k = 0
@@ -103,7 +114,7 @@ def render_jsonl(
         lines = []
         for n, st in enumerate(sents):
             code = codes[k]
-            score = ", ".join([key + repr(round(p, 4)) for key, p in zip(keys, scores[k])])
+            score = score_json[k]
             line = (
                 f'{head}{n}, "text": {s_(st.text)}, "start": {st.start}, "end": {st.end}, "labels": {label_json[code]}, '
                 f'"scores": {{{score}}}, "paragraph": {st.paragraph}, "quote": {"true" if st.quote else "false"}, '

@@ -99,11 +99,15 @@ def digest_article(labels: list[str], article: Article, records: list[dict[str, 
     speakers: dict[str, list[int]] = {}
     forms: dict[str, Counter[str]] = {}
     column = {lab: j for j, lab in enumerate(labels, start=1)}
+    form_keys: dict[str, tuple[str, str]] = {}  # each of the article's names once
     for r, name in zip(records, article_holders(records)):
         if r["boilerplate"]:
             continue
         if name:
-            form, key = HolderNames.form_key(name)
+            fk = form_keys.get(name)
+            if fk is None:
+                fk = form_keys[name] = HolderNames.form_key(name)
+            form, key = fk
             forms.setdefault(key, Counter())[form] += 1
         else:
             key = UNATTRIBUTED
