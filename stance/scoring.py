@@ -259,11 +259,19 @@ def _forked_worker_signals() -> None:
 
 
 def _score_chunk(
-    model_dir: str, chunk: list[Article], evidence: int, trust_model: bool = False, runtime: str | None = None
+    model_dir: str,
+    chunk: list[Article],
+    evidence: int,
+    trust_model: bool = False,
+    runtime: str | None = None,
+    fields: tuple[str, ...] | None = None,
+    digest: Callable[[Article, list[dict[str, Any]]], Any] | None = None,
 ) -> list[tuple[Article, list[dict[str, Any]]]]:
+    """A joblib worker's chunk (the model loaded once per worker), as a forked worker makes it."""
     from stance.artifact import load_model_cached
 
-    return list(zip(chunk, score_texts(load_model_cached(model_dir, trust_model, runtime, arrays=True), chunk, evidence)))
+    model = load_model_cached(model_dir, trust_model, runtime, arrays=True)
+    return list(zip(chunk, scored_records(model, chunk, evidence, fields, render=fields is not None, digest=digest)))
 
 
 def score_stream(
@@ -282,11 +290,10 @@ def score_stream(
     """Yield (article, sentence records) in input order, scoring chunks in parallel when asked.
 
     ``fields``: the records come with their JSON lines (``Records.jsonl``) and hold only these fields
-    (what a caller that writes those lines reads besides), where scored here or by forked workers;
-    otherwise records are whole. ``digest(article, records)``: run where the article was scored (here
-    or in a forked worker), its result kept as ``Records.digest`` (a summary's share of the article,
-    so that this process only adds shares up), and records that come with their lines are then
-    emptied (one empty dict per sentence); not run by other workers (no ``digest`` attribute).
+    (what a caller that writes those lines reads besides); otherwise records are whole. ``digest(article, records)`` (picklable, for joblib's workers): run
+    where the article was scored, its result kept as ``Records.digest`` (a summary's share of the
+    article, so that this process only adds shares up), and records that come with their lines are
+    then emptied (one empty dict per sentence).
 
     ``jobs`` None: every core. With the default backend ("loky": processes), workers are forked from
     this process once the model is loaded (Linux); elsewhere, and with the other backends, joblib's
@@ -320,7 +327,8 @@ def score_stream(
     with ctx:
         parallel = Parallel(n_jobs=jobs if backend != "dask" else -1, return_as="generator", pre_dispatch="2*n_jobs")
         for result in parallel(
-            delayed(_score_chunk)(model_dir, chunk, evidence, trust_model, runtime) for chunk in chunks(articles, chunk_size)
+            delayed(_score_chunk)(model_dir, chunk, evidence, trust_model, runtime, fields, digest)
+            for chunk in chunks(articles, chunk_size)
         ):
             yield from result
 

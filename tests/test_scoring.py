@@ -131,8 +131,11 @@ def test_workers_send_back_only_the_fields_asked_with_the_same_lines(default_mod
     words = ["they", "lied", "about", "the", "attack", "and", "we", "will", "strike", "back", "if", "attacked", "officials", "said"]
     articles = [Article(f"a{i}", ". ".join(" ".join(rng.choices(words, k=8)).capitalize() for _ in range(5)) + ".") for i in range(40)]
     whole = [records for _a, records in score_stream(str(default_model), articles, jobs=1)]
-    for jobs in (1, 2):
-        light = [records for _a, records in score_stream(str(default_model), articles, jobs=jobs, chunk_size=8, fields=SUMMARY_FIELDS)]
+    for jobs, backend in ((1, "loky"), (2, "loky"), (2, "threading")):  # one process, forked workers, joblib's workers
+        light = [
+            records
+            for _a, records in score_stream(str(default_model), articles, jobs=jobs, backend=backend, chunk_size=8, fields=SUMMARY_FIELDS)
+        ]
         assert [r.jsonl for r in light] == [jsonl_lines(r) for r in whole]
         assert [[{k: rec[k] for k in SUMMARY_FIELDS} for rec in r] for r in whole] == [list(r) for r in light]
         assert all(json.loads(line)["text"] for r in light for line in r.jsonl.splitlines())
@@ -175,3 +178,26 @@ def test_score_text_is_the_repr_of_the_rounded_score() -> None:
         [rng.random(100_000), rng.random(20_000) ** 8, [0.0, 1.0, 0.5, 5e-5, 1.5e-4, 0.99995, 0.12345, 4.999e-5, 1e-300]]
     )
     assert [score_text(p) for p in values.tolist()] == [repr(round(p, 4)) for p in values.tolist()]
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_digests_are_taken_where_articles_are_scored(default_model: Path, backend: str) -> None:
+    import functools
+
+    from stance.summary import SUMMARY_FIELDS, Summary, digest_article
+
+    articles = [
+        Article(f"a{i}", f"They lied about attack number {i}. We will strike back if attacked, the minister said.") for i in range(30)
+    ]
+    labels = ["blame", "threat", "denial"]
+    direct = Summary(labels)
+    for article, records in score_stream(str(default_model), articles, jobs=1):
+        direct.add(article, records)
+    summed = Summary(labels)
+    digest = functools.partial(digest_article, labels)
+    for _article, records in score_stream(
+        str(default_model), articles, jobs=2, backend=backend, chunk_size=4, fields=SUMMARY_FIELDS, digest=digest
+    ):
+        assert records.digest is not None and all(r == {} for r in records) and records.jsonl
+        summed.add_digest(records.digest)
+    assert summed.speaker_table() == direct.speaker_table() and list(summed.articles) == list(direct.articles)
