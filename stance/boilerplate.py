@@ -92,10 +92,13 @@ def _collapse(low: str) -> str:
 
 
 _MIN_REPEAT = 20  # normalised characters a paragraph needs before its repetition counts
-# A paragraph's key: the first _KEY characters of its normalised first _HEAD lowered ones. That is a
-# prefix of the normalised whole, so a paragraph and one that repeats it share the key, and only
-# paragraphs that share one are normalised in full and compared.
-_HEAD, _KEY = 48, 12
+# A paragraph's key: the first _KEY word characters of its first _HEAD lowered ones (UTF-8, so that
+# ASCII and other heads compare). A normalised text of _MIN_REPEAT characters holds at least _KEY
+# word characters, so a paragraph and one that repeats it share the key, and only paragraphs that
+# share one are normalised in full and compared. Dropping non-word bytes is one C call; collapsing
+# them to spaces, as the comparison must, costs several.
+_HEAD, _KEY = 48, 10
+_ASCII_NON_WORD_BYTES = bytes(b for b in range(128) if _ASCII_NON_WORD[b] == 32)
 
 
 def _repeated(lows: dict[int, str], members: list[int]) -> set[int]:
@@ -127,17 +130,21 @@ def mark_boilerplate(sentences: list[Sentence]) -> None:
         paras.setdefault(s.paragraph, []).append(s)
     flagged: set[int] = set()
     lows: dict[int, str] = {}
-    by_key: dict[str, list[int]] = {}
+    by_key: dict[bytes, list[int]] = {}
     unkeyed = False
     for p, group in paras.items():
         joined = group[0].text if len(group) == 1 else " ".join([x.text for x in group])
         lows[p] = low = joined.lower()
-        key = _collapse(low[:_HEAD])
+        head = low[:_HEAD]
+        if head.isascii():
+            key = head.encode("ascii").translate(None, _ASCII_NON_WORD_BYTES)
+        else:
+            key = _NON_WORD.sub("", head).encode()
         if len(key) >= _KEY:
             by_key.setdefault(key[:_KEY], []).append(p)
         elif len(low) > _HEAD:
             unkeyed = True  # a long paragraph whose head is mostly punctuation: compare every paragraph
-        # (else the whole paragraph normalises to under _KEY characters: too short to count as repeated)
+        # (else the whole paragraph has under _KEY word characters: too short to count as repeated)
         if _is_furniture(joined, low):
             flagged.add(p)
     for members in [list(paras)] if unkeyed else by_key.values():

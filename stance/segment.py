@@ -145,6 +145,7 @@ _BOUNDARY = re.compile(r"([.!?…][.!?…]*)([\"'”’»)\]]*)(\s+)(?=[\"“‘
 _WORD_REVERSED = re.compile(r"[\w.&'-]+")
 _NEXT_WORD = re.compile(r"[\"“‘'«(\[]?([\w-]+)")
 _NUMBERED = {"no", "nos", "art", "fig", "vol", "ch", "para", "pp"}
+_LISTED = _TITLES | _MONTHS | _NUMBERED | _OTHER
 _PARA = re.compile(r"\n[ \t]*\n+|\n(?=[ \t]*[-*•] )")
 _NON_SPACE = re.compile(r"\S")
 
@@ -222,30 +223,44 @@ def _chunks(text: str) -> Iterator[tuple[int, int]]:
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences with offsets; boilerplate, quotes and speakers filled in.
 
-    Each chunk is scanned in place (``finditer`` with positions, no slices); sentence ends inside a
-    chunk need no whitespace trimming, since the boundary pattern puts none there.
+    The boundary pattern runs once over the whole text and its matches are dealt out to the chunks,
+    which are scanned in order. That equals a scan per chunk: a chunk ends at a newline, and a match
+    whose whitespace runs past that end (into the next chunk) is the one a chunk-bounded scan lacks.
+    Sentence ends inside a chunk need no whitespace trimming, since the pattern puts none there.
     """
     sentences: list[Sentence] = []
     append = sentences.append
-    reversed_text = text[::-1]
-    boundaries = _BOUNDARY.finditer
+    matches = _BOUNDARY.finditer(text)
+    m = next(matches, None)
     first_non_space = _NON_SPACE.search
+    rfind = text.rfind
+    reversed_text = ""  # made on the first period that needs the full abbreviation rule
     para_index = 0
     for lo, hi in _chunks(text):
         first = first_non_space(text, lo, hi)
         if first is None:
-            continue  # a blank chunk is no paragraph
+            continue  # a blank chunk is no paragraph (and no match starts in whitespace)
         cut = first.start()
-        for m in boundaries(text, lo, hi):
-            punct = m.group(1)
-            if punct == ".":
-                if _is_abbreviation(text, reversed_text, lo, m.start(1), m.end(), hi):
-                    continue
-            elif punct[-1] in "?!" and is_attribution_after_quote(m.group(2), text, m.end(), hi):
+        while m is not None:
+            # all spans in one call: the whole match, the end punctuation, the closing quotes
+            (start, stop), (punct, closing), (_, end), _ = m.regs
+            if start >= hi:
+                break
+            m = next(matches, None)
+            if stop > hi:  # its whitespace crosses the chunk's end: a boundary only between chunks
+                break
+            if closing - punct == 1 and text[punct] == ".":
+                # A word of letters or digits (after a space or the chunk's start) is an
+                # abbreviation only if it is a listed one: most periods are settled without the rule.
+                word = text[max(rfind(" ", lo, punct) + 1, lo) : punct]
+                if not (len(word) > 1 and word.isalnum()) or word.lower() in _LISTED:
+                    reversed_text = reversed_text or text[::-1]
+                    if _is_abbreviation(text, reversed_text, lo, punct, stop, hi):
+                        continue
+            elif text[closing - 1] in "?!" and is_attribution_after_quote(text[closing:end], text, stop, hi):
                 continue  # '"Is it over?" Smith asked.' is one sentence
-            end = m.end(2)
             append(Sentence(text[cut:end], cut, end, para_index))
-            cut = m.end()
+            cut = stop
         last = text[cut:hi].rstrip()  # starts at a non-space character, so never empty
         append(Sentence(last, cut, cut + len(last), para_index))
         para_index += 1
