@@ -134,7 +134,8 @@ _NOT_NAME_WORDS = _set(
 
 _CAP = re.compile(r"^[A-ZÀ-Ý][\w’'.&-]*$")
 _QMASK = "⟨Q⟩"
-_QUOTE_MARK = re.compile(r'["“”«»]')
+_QUOTE_CHARS = '"“”«»'
+_QUOTE_MARK = re.compile(f"[{_QUOTE_CHARS}]")
 _OPENERS = "“«"
 
 
