@@ -123,10 +123,7 @@ def _core(cleaned: str) -> tuple[str, ...]:
 # pattern and the "nothing word-like before it" test right after it (a lookbehind over two characters):
 # a pattern that starts with a literal class lets the regex engine skip ahead to the next capital
 # instead of trying the lookbehind at every character (three times faster over an article).
-# The words and spaces inside the run are possessive (``++``): what follows each can never be part of
-# it, so giving back characters cannot help a match, and a capital word that ends at a comma fails at
-# once instead of retrying at every shorter length.
-_FULL_NAME = re.compile(r"[A-Z](?<![\w’'].)[\w’'-]++\.?\s++(?:[A-Z][\w’'-]++\.?\s++){0,3}[A-Z][\w’'-]+")
+_FULL_NAME = re.compile(r"[A-Z](?<![\w’'].)[\w’'-]+\.?\s+(?:[A-Z][\w’'-]+\.?\s+){0,3}[A-Z][\w’'-]+")
 
 
 def _person_names(text: str) -> list[str]:
