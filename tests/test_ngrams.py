@@ -5,6 +5,7 @@ and its vectorised fit leaves the vectorizers as scikit-learn's own fit does (vo
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -285,3 +286,19 @@ def test_fast_fit_pickles_to_the_same_model() -> None:
     g = pickle.loads(pickle.dumps(f))
     other = real_texts(500) + EDGE
     assert_same_matrix(f.transform(other), g.transform(other))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="possessive quantifiers need Python 3.11")
+def test_possessive_token_pattern_finds_the_plain_patterns_tokens() -> None:
+    """Python 3.10 uses the plain pattern, 3.11+ the possessive one: the same tokens either way."""
+    import re
+
+    from stance.ngrams import TOKENS_PLAIN, TOKENS_POSSESSIVE
+
+    texts = []
+    for path in sorted((ROOT / "seeds").rglob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            texts += [json.loads(line).get("text", "") for line in fh]
+    texts += ["it's--a well-known -- co-op's 'quoted' word’s end- -start ?! a\x00b", "Ünïcödé-wörds' über’all"]
+    joined = "\x00".join(t.lower() for t in texts if isinstance(t, str))
+    assert re.findall(TOKENS_POSSESSIVE, joined) == re.findall(TOKENS_PLAIN, joined)
