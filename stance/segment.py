@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from itertools import chain
 
 from stance.attribution import attribute_speakers, is_attribution_after_quote, mark_quotes
 from stance.boilerplate import mark_boilerplate
@@ -199,8 +200,8 @@ def _chunks(text: str) -> Iterator[tuple[int, int]]:
     pos = 0
     n = len(text)
     find = text.find
-    for m in _PARA.finditer(text):
-        p_end = m.start()
+    breaks = chain(((m.start(), m.end()) for m in _PARA.finditer(text)), [(n, n)])  # each paragraph's end, the next's start
+    for p_end, next_start in breaks:
         nl = find("\n", pos, p_end)
         while nl >= 0:
             line = text[pos:nl].rstrip()
@@ -209,15 +210,7 @@ def _chunks(text: str) -> Iterator[tuple[int, int]]:
                 pos = nl + 1
             nl = find("\n", nl + 1, p_end)
         yield pos, p_end
-        pos = m.end()
-    nl = find("\n", pos, n)
-    while nl >= 0:
-        line = text[pos:nl].rstrip()
-        if line and (line[-1] in '.!?"”:' or len(line) < 60):
-            yield pos, nl
-            pos = nl + 1
-        nl = find("\n", nl + 1, n)
-    yield pos, n
+        pos = next_start
 
 
 def split_sentences(text: str) -> list[Sentence]:
