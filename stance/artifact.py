@@ -265,6 +265,8 @@ def _verify_files(model_dir: str | Path) -> tuple[dict[str, Any], Path]:
         if not scorer.exists():
             raise StanceError(INTERRUPTED if interrupted else "scorer file is missing", path=scorer)
         if sha256_file(scorer) != manifest.get("scorer_sha256"):
+            if interrupted:
+                raise StanceError(INTERRUPTED, path=d)
             raise StanceError(
                 "sha256 does not match manifest.json: the scorer file was modified or corrupted; refusing to load it", path=scorer
             )

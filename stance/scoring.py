@@ -132,8 +132,8 @@ def score_articles(
             yield from zip(chunk, scored_records(model, chunk, evidence, fields, render=fields is not None, digest=digest))
 
 
-_FORKED_MODEL: Any = None
-_FORKED_DIGEST: Any = None  # the digest callable, likewise inherited  # the model a forked worker inherited from the process that forked it
+_FORKED_MODEL: Any = None  # the model a forked worker inherited from the process that forked it
+_FORKED_DIGEST: Any = None  # the digest callable, likewise inherited
 
 
 class WorkerInterrupted(Exception):
