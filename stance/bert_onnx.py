@@ -20,21 +20,27 @@ attention products and the head stay float.
 
 Training stays in JAX; scoring with ONNX needs only ``onnx``, ``onnxruntime`` and ``tokenizers``:
 nothing here imports JAX. A session is built per process (ONNX Runtime's threads do not survive a
-fork), with as many intra-op threads as the process may use cores.
+fork), with as many intra-op threads as the process may use cores. Built graphs are kept on disk
+(:func:`cache_dir`, named by the sha256 of the weights and of what else makes the graph), so the
+int8 model is quantized once per model, not once per run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import logging
 import math
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from stance.errors import StanceError
+from stance.fileio import atomic_write
 
 RUNTIMES = ("jax", "onnx", "onnx-int8")
 OPSET = 17
@@ -288,12 +294,62 @@ def cached_session(
     """The session of ``runtime`` from a model's runtime cache: the graph is built (and quantized)
     once per model and runtime, the session once per process (ORT's threads do not survive a fork)."""
     graphs = cache.setdefault("onnx", {})
+
+    def build() -> bytes:
+        return int8_model(params, arch, tokenize) if runtime == "onnx-int8" else build_onnx(params, arch)
+
     if runtime not in graphs:
-        graphs[runtime] = int8_model(params, arch, tokenize) if runtime == "onnx-int8" else build_onnx(params, arch)
+        path = graph_path(params, arch, runtime)
+        graphs[runtime] = _read(path) or _write(path, build())
     key = f"onnx-session-{runtime}-{os.getpid()}"
     if key not in cache:
-        cache[key] = Session(graphs[runtime])
+        try:
+            cache[key] = Session(graphs[runtime])
+        except Exception:  # a damaged file in the cache: built again, and the file replaced
+            graphs[runtime] = _write(graph_path(params, arch, runtime), build())
+            cache[key] = Session(graphs[runtime])
     return cache[key]
+
+
+def cache_dir() -> Path:
+    """Where built graphs are kept between runs: ``$STANCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/stance``,
+    else ``~/.cache/stance``."""
+    if os.environ.get("STANCE_CACHE_DIR"):
+        return Path(os.environ["STANCE_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stance"
+
+
+def graph_path(params: dict[str, np.ndarray], arch: dict[str, Any], runtime: str) -> Path:
+    """The cache file of a model's graph: named by the sha256 of what makes the graph (the weights,
+    the architecture, the runtime, this module's code and the onnx/onnxruntime versions), so that
+    building it (4-10 s for the int8 model: outlier channels, quantization) happens once per model."""
+    onnx, ort = _modules()
+    h = hashlib.sha256()
+    h.update(json.dumps([arch, runtime, onnx.__version__, ort.__version__], sort_keys=True, default=str).encode())
+    h.update(Path(__file__).read_bytes())
+    for name in sorted(params):
+        a = np.ascontiguousarray(params[name])
+        h.update(f"{name}:{a.dtype}:{a.shape}".encode())
+        h.update(a.data)
+    return cache_dir() / "onnx" / f"{h.hexdigest()}.onnx"
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes() or None
+    except OSError:
+        return None
+
+
+def _write(path: Path, graph: bytes) -> bytes:
+    """Keep ``graph`` in the cache where the cache can be written (else it is built again next run)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path, "wb") as fh:
+            fh.write(graph)
+    except OSError:
+        pass
+    return graph
 
 
 def int8_model(params: dict[str, np.ndarray], arch: dict[str, Any], tokenize: Callable[[list[str]], list[np.ndarray]]) -> bytes:

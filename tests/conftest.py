@@ -189,6 +189,12 @@ def python_stance(*args: object, **kw: Any) -> subprocess.Popen:
 
 
 @pytest.fixture(autouse=True)
+def _private_stance_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the graphs the accurate tier caches (stance.bert_onnx.cache_dir) out of the user's home."""
+    monkeypatch.setenv("STANCE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "stance-cache"))
+
+
+@pytest.fixture(autouse=True)
 def _private_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the `datasets` cache that Parquet / saved-dataset loading writes out of the user's home."""
     import datasets.config

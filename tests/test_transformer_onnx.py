@@ -214,3 +214,30 @@ def test_runtime_option_of_score_and_evaluate(tmp_path: Path, model_dir: Path) -
     assert_one_line_error(cli("score", model, articles, "--runtime", "tensorrt"), "runtime", "onnx-int8")
     assert_one_line_error(cli("score", model_dir, articles, "--runtime", "onnx"), "--runtime", "transformer")
     assert_one_line_error(cli("evaluate", model_dir, "--data", tmp_path / "dev.jsonl", "--runtime", "onnx"), "--runtime", "transformer")
+
+
+def test_built_graphs_are_kept_on_disk_and_a_damaged_one_is_rebuilt(
+    local: TransformerClassifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STANCE_CACHE_DIR", str(tmp_path / "cache"))
+    P = with_runtime(local, "onnx-int8").predict_proba(SENTENCES)
+    (graph,) = (tmp_path / "cache" / "onnx").glob("*.onnx")
+    # a fresh copy of the model (another run) reads the graph instead of building it
+    built = {"n": 0}
+    real = bert_onnx.int8_model
+
+    def counting(*a: object, **k: object) -> bytes:
+        built["n"] += 1
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bert_onnx, "int8_model", counting)
+    assert np.array_equal(with_runtime(local, "onnx-int8").predict_proba(SENTENCES), P) and built["n"] == 0
+    # a damaged file is built again and replaced
+    graph.write_bytes(b"not an onnx model")
+    assert np.array_equal(with_runtime(local, "onnx-int8").predict_proba(SENTENCES), P) and built["n"] == 1
+    assert graph.read_bytes() != b"not an onnx model"
+    # another runtime, another file; an unwritable cache only means building each time
+    with_runtime(local, "onnx").predict_proba(SENTENCES)
+    assert len(list((tmp_path / "cache" / "onnx").glob("*.onnx"))) == 2
+    monkeypatch.setenv("STANCE_CACHE_DIR", "/proc/no-such-place")
+    assert np.array_equal(with_runtime(local, "onnx-int8").predict_proba(SENTENCES), P)
