@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from stance.articles import Article
 from stance.errors import StanceError, did_you_mean
 from stance.fileio import json_line, jsonl_lines, read_text
-from stance.holders import HolderNames, normalise_holder
+from stance.holders import HolderNames, KnownNames
 
 if TYPE_CHECKING:
     from stance.groups import GroupedPrevalence
@@ -80,7 +80,8 @@ def article_holders(records: list[dict[str, Any]]) -> list[str | None]:
     Okafor", "Okafor" -> "Chidi Okafor"), whoever wrote the records."""
     names = [r.get("holder", r.get("speaker")) for r in records]
     known = sorted({n for n in names if n}, key=lambda n: (-len(n.split()), n))
-    normal = {n: normalise_holder(n, known) for n in known}  # each of the article's names once
+    index = KnownNames(known)  # normalise_holder(n, known), reading only the names that end alike
+    normal = {n: index.normalise(n) for n in known}  # each of the article's names once
     return [normal[n] if n else None for n in names]
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "Attribution",
     "HolderNames",
     "HolderSource",
+    "KnownNames",
     "SentenceLike",
     "attribute",
     "holder_key",
