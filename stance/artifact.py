@@ -366,9 +366,9 @@ def load_scorer(model_dir: str | Path, trust_model: bool = False) -> ArrayModel 
     """The model's scorer arrays as an :class:`~stance.arrays.ArrayModel` (None if it has none),
     after the same checks as :func:`load_model` but without importing scikit-learn: an ``.npz`` read
     with ``allow_pickle=False`` holds numbers and strings only, so no type check is needed."""
-    manifest, _target = _verify_files(model_dir)
-    if "scorer_file" not in manifest:
+    if "scorer_file" not in read_manifest(model_dir):  # before hashing: the model file is then verified by load_model
         return None
+    manifest, _target = _verify_files(model_dir)
     check_trust(model_dir, manifest, trust_model)
     path = Path(model_dir) / SCORER_FILE
     try:

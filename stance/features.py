@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from stance.config import FeaturesConfig
 from stance.cues import ConstructionFeatures, construction_hits
 from stance.ngrams import QUOTES_RX, FastNgrams, NgramTable, Spec, fit_union, strip_quotes_lower
+from stance.terms import PackedTerms, pack_terms
 
 # Words with apostrophes and hyphens stay whole ("didn't", "cease-fire"); question and exclamation
 # marks are tokens. Quotation marks are not: in a news corpus they mark where stances are quoted,
@@ -209,16 +210,13 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
 def _pack_terms(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """A term -> column dict as (UTF-8 bytes of the terms in column order, byte length of each)."""
-    terms = sorted(vocabulary, key=vocabulary.__getitem__)
-    encoded = [t.encode("utf-8") for t in terms]
-    return np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), np.array([len(b) for b in encoded], dtype=np.int64)
+    data, ends = pack_terms(sorted(vocabulary, key=vocabulary.__getitem__))
+    return data, np.diff(ends, prepend=0)
 
 
 def _unpack_terms(data: np.ndarray, lengths: np.ndarray) -> dict[str, int]:
-    raw = np.asarray(data, dtype=np.uint8).tobytes()
-    ends = np.cumsum(lengths).tolist()
-    starts = [0, *ends[:-1]]
-    return {raw[a:b].decode("utf-8"): j for j, (a, b) in enumerate(zip(starts, ends))}
+    terms = PackedTerms(data, np.cumsum(lengths)).all()
+    return dict(zip(terms, range(len(terms))))
 
 
 def _is_hashing(part: Any) -> bool:
