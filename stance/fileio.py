@@ -285,23 +285,19 @@ def _c_encoder() -> Any:
 _C_ENCODE = _c_encoder()
 
 
-def _encode(obj: Any) -> str:
+def json_text(obj: Any) -> str:
+    """``json.dumps(obj, ensure_ascii=False)``, fast for dicts and lists."""
     if _C_ENCODE is not None and isinstance(obj, (dict, list)):
         return "".join(_C_ENCODE(obj, 0))
     return _JSON.encode(obj)
 
 
-def json_text(obj: Any) -> str:
-    """``json.dumps(obj, ensure_ascii=False)``, fast for dicts and lists."""
-    return _encode(obj)
-
-
 def json_line(obj: Any) -> str:
     """One object as a JSON line (the same text as ``json.dumps(obj, ensure_ascii=False)``), fast."""
-    return _encode(obj) + "\n"
+    return json_text(obj) + "\n"
 
 
 def jsonl_lines(records: Iterable[Any]) -> str:
     """Objects as JSON lines (the same text as ``json.dumps(r, ensure_ascii=False)`` each)."""
-    encode = _encode
+    encode = json_text
     return "".join([encode(r) + "\n" for r in records])
