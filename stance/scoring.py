@@ -126,10 +126,7 @@ def score_articles(
     """(article, sentence records) for each article, in order, in one process; ``fields`` and
     ``digest``: as for :func:`score_stream`."""
     for chunk in chunks(articles, chunk_size):
-        if fields is None and digest is None:
-            yield from zip(chunk, score_texts(model, chunk, evidence))
-        else:
-            yield from zip(chunk, scored_records(model, chunk, evidence, fields, render=fields is not None, digest=digest))
+        yield from zip(chunk, scored_records(model, chunk, evidence, fields, render=fields is not None, digest=digest))
 
 
 _FORKED_MODEL: Any = None  # the model a forked worker inherited from the process that forked it
