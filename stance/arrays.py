@@ -21,6 +21,7 @@ import numpy as np
 
 from stance.ngrams import BatchTokens, strip_quotes_lower, token_ids
 from stance.terms import PackedTerms, pack_terms
+from stance.tokens import Tokens, Vocabulary, equal_spans
 
 SCORER_FILE = "scorer.npz"
 ARRAYS_VERSION = 1
@@ -205,6 +206,9 @@ class _Part:
         self.n_cols = int(a[p + "n_cols"])
         tokens = PackedTerms(a[p + "tokens"], a[p + "token_ends"]).all()
         self.token_id = dict(zip(tokens, range(len(tokens))))
+        self.vocab = Vocabulary(tokens)
+        hashes = _hash_keys(self.vocab.hashes)  # a table by hash where no two tokens share one
+        self.by_hash = PairTable(hashes, np.arange(len(tokens))) if len(np.unique(hashes)) == len(tokens) else None
         self.offset = offset
         if len(self.unigram_col) != len(tokens) + 1:
             raise ValueError(f"{p}unigram_col does not match its tokens")
@@ -212,10 +216,14 @@ class _Part:
     def term_keys(self, batch: BatchTokens, n_cols: int) -> list[np.ndarray]:
         """Each term occurrence of the batch as ``row * n_cols + column in the whole matrix``: the
         unigrams, then the bigrams, each in text order."""
-        uniques, first, pos, doc = batch.tokens(stem=self.stem_length is not None)
-        at_first = np.empty(len(pos), dtype=np.int64)  # indexed by first-occurrence position
-        at_first[first] = token_ids(self.token_id, uniques, self.stem_length)
-        ids = at_first[pos]  # separators are -1: no token of any vocabulary
+        stem = self.stem_length is not None
+        doc = batch.spans(stem).docs
+        ids = self.ids(batch.spans(stem))  # separators are -1: no token of any vocabulary
+        if ids is None:  # a token shares a hash with another one: the dict, once per distinct token
+            uniques, first, pos, doc = batch.tokens(stem)
+            at_first = np.empty(len(pos), dtype=np.int64)  # indexed by first-occurrence position
+            at_first[first] = token_ids(self.token_id, uniques, self.stem_length)
+            ids = at_first[pos]
         lo, hi = self.ngram_range
         keys = []
         base = doc * n_cols + self.offset
@@ -230,6 +238,24 @@ class _Part:
             found = c >= 0
             keys.append(base[:-1][ok][found] + c[found])
         return keys
+
+    def ids(self, toks: Tokens) -> np.ndarray | None:
+        """Each token's id (its stem's for a stem part; -1 if unknown), found by hash with no Python
+        per token; None unless every token found is its table's token, code point by code point."""
+        if self.by_hash is None:
+            return None
+        ids = self.by_hash.find(_hash_keys(toks.hashes(self.stem_length)))
+        hit = np.flatnonzero(ids >= 0)
+        v, t = self.vocab, ids[hit]
+        same = equal_spans(toks.cp, toks.starts, toks.ends, hit, v.cp, v.starts[t], v.ends[t], self.stem_length)
+        return ids if same else None
+
+
+def _hash_keys(hashes: np.ndarray) -> np.ndarray:
+    """Token hashes as :class:`PairTable` keys (>= 0): the top 63 bits of the hash times an odd number
+    (a bijection). Why not the hash's own: tokens that differ by one in their first code point have
+    polynomial hashes that differ by one, often in the lowest bit alone."""
+    return ((hashes * np.uint64(0xD6E8FEB86659FD93)) >> np.uint64(1)).astype(np.int64)
 
 
 class ArrayModel:

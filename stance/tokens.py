@@ -129,6 +129,12 @@ class Tokens:
         """Whether each token is the separator ``\\x00``."""
         return self.cp[self.starts] == 0
 
+    @functools.cached_property
+    def docs(self) -> np.ndarray:
+        """Each token's text in a batch joined by the separator (-1 for the separators)."""
+        is_sep = self.separators()
+        return np.where(is_sep, -1, np.cumsum(is_sep))
+
     def hashes(self, length: int | None = None) -> np.ndarray:
         """Each token's hash, or the hash of its first ``length`` code points (a stem)."""
         ends = self.ends if length is None else np.minimum(self.ends, self.starts + length)
@@ -148,6 +154,18 @@ class Tokens:
         if not self.same(other, rep[other]):
             return None
         return np.sort(first), rep
+
+
+class Vocabulary:
+    """Strings as one array of code points with offsets and hashes: what :class:`Tokens` are looked
+    up in by hash, then compared with (:func:`equal_spans`)."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.cp = code_points("".join(words))
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        self.ends = np.cumsum(lengths)
+        self.starts = self.ends - lengths
+        self.hashes = hash_code_points(self.cp, self.starts, self.ends)
 
 
 def equal_spans(
