@@ -21,7 +21,7 @@ import numpy as np
 
 from stance.ngrams import BatchTokens, strip_quotes_lower, token_ids
 from stance.terms import PackedTerms, pack_terms
-from stance.tokens import Tokens, Vocabulary, equal_spans
+from stance.tokens import Tokens, Vocabulary, equal_spans, table_keys
 
 SCORER_FILE = "scorer.npz"
 ARRAYS_VERSION = 1
@@ -207,23 +207,50 @@ class _Part:
         tokens = PackedTerms(a[p + "tokens"], a[p + "token_ends"]).all()
         self.token_id = dict(zip(tokens, range(len(tokens))))
         self.vocab = Vocabulary(tokens)
-        hashes = _hash_keys(self.vocab.hashes)  # a table by hash where no two tokens share one
+        hashes = table_keys(self.vocab.hashes)  # a table by hash where no two tokens share one
         self.by_hash = PairTable(hashes, np.arange(len(tokens))) if len(np.unique(hashes)) == len(tokens) else None
         self.offset = offset
+        self.stems_of: tuple[int, np.ndarray] | None = None  # a word part before it, its ids -> this part's
         if len(self.unigram_col) != len(tokens) + 1:
             raise ValueError(f"{p}unigram_col does not match its tokens")
 
-    def term_keys(self, batch: BatchTokens, n_cols: int) -> list[np.ndarray]:
-        """Each term occurrence of the batch as ``row * n_cols + column in the whole matrix``: the
-        unigrams, then the bigrams, each in text order."""
+    def token_ids(self, batch: BatchTokens, words: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """Each token's id in this part's table (its stem's for a stem part; -1: unknown, a separator).
+        ``words``: a word part's ids of the same tokens and its ids -> this part's (a token the word part
+        knows has that word's stem); the rest are found by hash, and by the dict where a hash misleads."""
         stem = self.stem_length is not None
-        doc = batch.spans(stem).docs
-        ids = self.ids(batch.spans(stem))  # separators are -1: no token of any vocabulary
+        toks = batch.spans(stem)
+        if words is None:
+            ids = self.ids(toks)
+        else:
+            ids = words[1][words[0]]  # index -1 (an unknown word): the map's last entry, -1
+            rest = np.flatnonzero(words[0] < 0)
+            found = self.ids(toks, rest)
+            if found is not None:
+                ids[rest] = found
+            else:
+                ids = None
         if ids is None:  # a token shares a hash with another one: the dict, once per distinct token
-            uniques, first, pos, doc = batch.tokens(stem)
+            uniques, first, pos, _ = batch.tokens(stem)
             at_first = np.empty(len(pos), dtype=np.int64)  # indexed by first-occurrence position
             at_first[first] = token_ids(self.token_id, uniques, self.stem_length)
             ids = at_first[pos]
+        return ids
+
+    def ids(self, toks: Tokens, which: np.ndarray | None = None) -> np.ndarray | None:
+        """The id of each token (of tokens ``which``), found by hash with no Python per token; None
+        unless every token found is its table's token, code point by code point."""
+        if self.by_hash is None:
+            return None
+        ids = self.by_hash.find(table_keys(toks.hashes(self.stem_length, which)))
+        hit = np.flatnonzero(ids >= 0)
+        starts, ends = (toks.starts, toks.ends) if which is None else (toks.starts[which], toks.ends[which])
+        v, t = self.vocab, ids[hit]
+        return ids if equal_spans(toks.cp, starts, ends, hit, v.cp, v.starts[t], v.ends[t], self.stem_length) else None
+
+    def term_keys(self, ids: np.ndarray, doc: np.ndarray, n_cols: int) -> list[np.ndarray]:
+        """Each term occurrence of the batch as ``row * n_cols + column in the whole matrix``: the
+        unigrams, then the bigrams, each in text order (``doc``: each token's text, -1 between texts)."""
         lo, hi = self.ngram_range
         keys = []
         base = doc * n_cols + self.offset
@@ -238,24 +265,6 @@ class _Part:
             found = c >= 0
             keys.append(base[:-1][ok][found] + c[found])
         return keys
-
-    def ids(self, toks: Tokens) -> np.ndarray | None:
-        """Each token's id (its stem's for a stem part; -1 if unknown), found by hash with no Python
-        per token; None unless every token found is its table's token, code point by code point."""
-        if self.by_hash is None:
-            return None
-        ids = self.by_hash.find(_hash_keys(toks.hashes(self.stem_length)))
-        hit = np.flatnonzero(ids >= 0)
-        v, t = self.vocab, ids[hit]
-        same = equal_spans(toks.cp, toks.starts, toks.ends, hit, v.cp, v.starts[t], v.ends[t], self.stem_length)
-        return ids if same else None
-
-
-def _hash_keys(hashes: np.ndarray) -> np.ndarray:
-    """Token hashes as :class:`PairTable` keys (>= 0): the top 63 bits of the hash times an odd number
-    (a bijection). Why not the hash's own: tokens that differ by one in their first code point have
-    polynomial hashes that differ by one, often in the lowest bit alone."""
-    return ((hashes * np.uint64(0xD6E8FEB86659FD93)) >> np.uint64(1)).astype(np.int64)
 
 
 class ArrayModel:
@@ -284,6 +293,11 @@ class ArrayModel:
             raise ValueError("the parts' columns do not add up to the weights' columns")
         if any(p.offset + p.n_cols != offsets[i + 1] for i, p in enumerate(self.parts)):
             raise ValueError("a part's columns do not match its offsets")
+        for i, p in enumerate(self.parts):
+            word = next((j for j, w in enumerate(self.parts[:i]) if w.stem_length is None), None)
+            if p.stem_length is not None and word is not None:  # each word's stem's id, and -1 for unknown
+                cut = [t[: p.stem_length] for t in sorted(self.parts[word].token_id, key=self.parts[word].token_id.__getitem__)]
+                p.stems_of = (word, np.array([*map(p.token_id.get, cut, [-1] * len(cut)), -1], dtype=np.int64))
         self._idf = np.concatenate([np.ones(p.n_cols) if p.idf is None else p.idf for p in self.parts] or [np.zeros(0)])
 
     def transform(self, X: Sequence[str]) -> Rows:
@@ -293,7 +307,13 @@ class ArrayModel:
             return Rows(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), self.n_cols)
         batch = BatchTokens(X, strip_quotes_lower)
         # one sort for all parts: by row, then column (the parts side by side, as FeatureUnion stacks them)
-        keys = np.sort(np.concatenate([k for p in self.parts for k in p.term_keys(batch, self.n_cols)]), kind="stable")
+        ids: list[np.ndarray] = []
+        for p in self.parts:  # a stem part reading the word part's text: the stems of the words it knows
+            words = p.stems_of is not None and batch.spans(True) is batch.spans(False)
+            ids.append(p.token_ids(batch, (ids[p.stems_of[0]], p.stems_of[1]) if words else None))
+        terms = [k for p, i in zip(self.parts, ids) for k in p.term_keys(i, batch.spans(p.stem_length is not None).docs, self.n_cols)]
+        del batch, ids  # the text's arrays (code points, hashes): freed before the matrix is made
+        keys = np.sort(np.concatenate(terms), kind="stable")
         starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
         data = np.diff(np.append(starts, len(keys))).astype(np.float64)  # each term's count
         row, col = np.divmod(keys[starts], self.n_cols)

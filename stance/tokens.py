@@ -91,10 +91,19 @@ def _power_table(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def hash_code_points(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """The polynomial hash of each ``cp[start:end]``: sum of ``cp[start + j] * _BASE ** j`` mod 2^64."""
-    pw, inv = _powers(len(cp))
+    return span_hashes(prefix_hashes(cp), starts, ends)
+
+
+def prefix_hashes(cp: np.ndarray) -> np.ndarray:
+    """``sum(cp[:i] * _BASE ** arange(i))`` for each i: any span's hash in three gathers."""
     prefix = np.zeros(len(cp) + 1, dtype=np.uint64)
-    np.cumsum(cp * pw, out=prefix[1:])
-    return (prefix[ends] - prefix[starts]) * inv[starts]
+    np.multiply(cp, _powers(len(cp))[0], out=prefix[1:])
+    np.cumsum(prefix[1:], out=prefix[1:])  # in place: no second array as long as the text
+    return prefix
+
+
+def span_hashes(prefix: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    return (prefix[ends] - prefix[starts]) * _powers(len(prefix) - 1)[1][starts]
 
 
 class Tokens:
@@ -105,7 +114,7 @@ class Tokens:
         self.cp = cp = code_points(text)
         cls = classes(cp)
         words = np.flatnonzero(cls == WORD)
-        run = np.cumsum((cls & 1) == 0)[words]  # words with no token end between them: one token
+        run = np.cumsum((cls & 1) == 0, dtype=np.int32)[words]  # words with no token end between them: one token
         first = np.ones(len(words), dtype=bool)
         first[1:] = run[1:] != run[:-1]
         last = np.ones(len(words), dtype=bool)
@@ -115,7 +124,6 @@ class Tokens:
         order = np.argsort(starts, kind="stable")  # two sorted runs: a merge
         self.starts = starts[order]
         self.ends = np.concatenate((words[last] + 1, puncts + 1))[order]
-        self._prefix: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -135,10 +143,14 @@ class Tokens:
         is_sep = self.separators()
         return np.where(is_sep, -1, np.cumsum(is_sep))
 
-    def hashes(self, length: int | None = None) -> np.ndarray:
-        """Each token's hash, or the hash of its first ``length`` code points (a stem)."""
-        ends = self.ends if length is None else np.minimum(self.ends, self.starts + length)
-        return hash_code_points(self.cp, self.starts, ends)
+    @functools.cached_property
+    def prefix(self) -> np.ndarray:
+        return prefix_hashes(self.cp)
+
+    def hashes(self, length: int | None = None, which: np.ndarray | None = None) -> np.ndarray:
+        """Each token's hash (of tokens ``which``), or the hash of its first ``length`` code points (a stem)."""
+        starts, ends = (self.starts, self.ends) if which is None else (self.starts[which], self.ends[which])
+        return span_hashes(self.prefix, starts, ends if length is None else np.minimum(ends, starts + length))
 
     def same(self, which: np.ndarray, other: np.ndarray, length: int | None = None) -> bool:
         """Whether tokens ``which`` equal tokens ``other`` of the same text (their first ``length``
@@ -168,6 +180,13 @@ class Vocabulary:
         self.hashes = hash_code_points(self.cp, self.starts, self.ends)
 
 
+def table_keys(hashes: np.ndarray) -> np.ndarray:
+    """Token hashes as keys >= 0 (``stance.arrays.PairTable``'s): the top 63 bits of the hash times an
+    odd number (a bijection). Why not the hash's own: tokens that differ by one in their first code
+    point have polynomial hashes that differ by one, often in the lowest bit alone."""
+    return ((hashes * np.uint64(0xD6E8FEB86659FD93)) >> np.uint64(1)).astype(np.int64)
+
+
 def equal_spans(
     cp: np.ndarray,
     starts: np.ndarray,
@@ -190,9 +209,13 @@ def equal_spans(
     total = int(n.sum())
     if not total:
         return True
-    begin = np.cumsum(n) - n
-    at = np.arange(total, dtype=np.int64) - np.repeat(begin, n)  # each code point's offset in its token
-    return bool(np.array_equal(cp[np.repeat(s, n) + at], cp2[np.repeat(starts2, n) + at]))
+    small = max(len(cp), len(cp2), total) < 2**31  # int32 offsets: half the memory traffic
+    kind = np.int32 if small else np.int64
+    at = np.arange(total, dtype=kind)  # each code point's slot, then its offset in cp, then in cp2
+    at += np.repeat((s - (np.cumsum(n) - n)).astype(kind), n)
+    mine = cp[at]
+    at += np.repeat((starts2 - s).astype(kind), n)
+    return bool(np.array_equal(mine, cp2[at]))
 
 
 def regex_tokens(text: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:

@@ -137,7 +137,7 @@ def test_export_refuses_what_it_would_not_reproduce(default_model: Path) -> None
 def test_token_lookup_by_hash_falls_back_to_the_dict_on_collisions(default_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import stance.tokens
 
-    texts = corpus_texts()[:300] + ["Ünïcödé İstanbul 😀 ΟΔΟΣ rock-'n'-roll", "x" * 50]
+    texts = corpus_texts()[:300] + ["Ünïcödé İstanbul 😀 ΟΔΟΣ rock-'n'-roll", "x" * 50, "governmentalisationisms ΣΑΣ", "they"]
     want = load_scorer(default_model).transform(texts)
     lean = load_scorer(default_model)
     assert all(p.by_hash is not None for p in lean.parts)
@@ -145,6 +145,12 @@ def test_token_lookup_by_hash_falls_back_to_the_dict_on_collisions(default_model
     first = lean.parts[0]
     first.vocab.cp = first.vocab.cp.copy()
     first.vocab.cp[first.vocab.starts[first.token_id["they"]]] = ord("q")
+    got = lean.transform(texts)
+    assert np.array_equal(got.indices, want.indices) and np.array_equal(got.data, want.data)
+    # the stem part: stems of the words the word part knows, its own table (here misled) for the rest
+    stems = next(p for p in lean.parts if p.stem_length is not None)
+    assert stems.stems_of is not None
+    stems.vocab.cp = stems.vocab.cp + 1
     got = lean.transform(texts)
     assert np.array_equal(got.indices, want.indices) and np.array_equal(got.data, want.data)
     # two table tokens with one hash: no table by hash, the dict for every batch
