@@ -159,3 +159,12 @@ def test_token_lookup_by_hash_falls_back_to_the_dict_on_collisions(default_model
     assert all(p.by_hash is None for p in lean.parts)
     got = lean.transform(texts)
     assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices) and np.array_equal(got.data, want.data)
+
+
+def test_sorted_keys_by_16_bit_halves_are_np_sort() -> None:
+    from stance.arrays import _sorted
+
+    rng = np.random.default_rng(3)
+    for keys in [np.zeros(0, dtype=np.int64), rng.integers(0, 2**32, 5000), rng.integers(0, 300, 999), rng.integers(0, 2**40, 100)]:
+        assert np.array_equal(_sorted(keys.astype(np.int64)), np.sort(keys))
+    assert np.array_equal(_sorted(np.array([2**32, 5, 2**32 - 1, 0])), [0, 5, 2**32 - 1, 2**32])
