@@ -120,10 +120,10 @@ class Tokens:
         last = np.ones(len(words), dtype=bool)
         last[:-1] = first[1:]
         puncts = np.flatnonzero(cls == PUNCT)
-        starts = words[first]
-        at = np.searchsorted(starts, puncts)  # the punctuation merged in among the words
-        self.starts = np.insert(starts, at, puncts)
-        self.ends = np.insert(words[last] + 1, at, puncts + 1)
+        starts = np.concatenate((words[first], puncts))
+        order = np.argsort(starts, kind="stable")  # two sorted runs: a merge
+        self.starts = starts[order]
+        self.ends = np.concatenate((words[last] + 1, puncts + 1))[order]
 
     def __len__(self) -> int:
         return len(self.starts)
