@@ -12,27 +12,21 @@ import functools
 import itertools
 import operator
 import re
-import sys
 from collections.abc import Callable
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from stance.tokens import SEP, Tokens, regex_tokens
+from stance.tokens import TOKENS_PLAIN as TOKENS_PLAIN  # noqa: F401  (re-exported)
+from stance.tokens import TOKENS_POSSESSIVE as TOKENS_POSSESSIVE  # noqa: F401
+
 if TYPE_CHECKING:  # imported where used: stance.arrays scores with this module's counting alone, without them
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-_SEP = "\x00"  # joins a batch's texts: never part of a token, and a word boundary like a text's own ends
-# TOKEN_PATTERN's tokens (plus the separator), found a third faster: from a word character, a token
-# is the longest run of word characters, apostrophes and hyphens that ends in a word character; the
-# leading \b never fails in a left-to-right scan, since every match ends before a non-word character.
-# Possessive quantifiers (a tenth faster; Python 3.11+) match the same: backing off never lets a
-# hyphen run end in \w (a test compares the two patterns on the corpus).
-TOKENS_PLAIN = r"(?u)\w+(?:['’-]+\w+)*|[?!" + _SEP + "]"
-TOKENS_POSSESSIVE = r"(?u)\w++(?:['’-]++\w++)*+|[?!" + _SEP + "]"
-_TOKENS_SEP = re.compile(TOKENS_POSSESSIVE if sys.version_info >= (3, 11) else TOKENS_PLAIN)
 QUOTES_RX = re.compile(r"[\"“”„«»]")
 
 
@@ -46,7 +40,8 @@ Spec = tuple[tuple[int, int], "int | None"]
 
 
 class BatchTokens:
-    """A batch of texts joined by the separator and tokenised by one regex call per reading.
+    """A batch of texts joined by the separator and tokenised once per reading, with NumPy
+    (:class:`stance.tokens.Tokens`; the regex where two tokens share a hash).
 
     Word parts read ``plain(text)`` (quotes -> spaces, lowercase), stem parts ``text.lower()``;
     quotation marks are not word characters, so both give the same tokens, except where str.lower()
@@ -56,14 +51,15 @@ class BatchTokens:
     """
 
     def __init__(self, X: list[str], plain: Callable[[str], str]) -> None:
-        self.joined = _SEP.join(X)
+        self.joined = SEP.join(X)
         self.n_docs = len(X)
         self.plain = plain
-        self._of: dict[str, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._spans: dict[str, Tokens] = {}  # per reading ("word", "stem"; mostly one text, under "word")
+        self._of: dict[int, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def usable(self) -> bool:
         """False when a text holds the separator itself (then the vectorizers' own code is used)."""
-        return self.n_docs > 0 and self.joined.count(_SEP) == self.n_docs - 1
+        return self.n_docs > 0 and self.joined.count(SEP) == self.n_docs - 1
 
     def get(self, stem: bool) -> tuple[list[str], np.ndarray, np.ndarray]:
         uniques, first, pos, doc = self.tokens(stem)
@@ -71,21 +67,29 @@ class BatchTokens:
         dense[first] = np.arange(len(first))
         return uniques, dense[pos], doc
 
-    def tokens(self, stem: bool) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-        """The distinct tokens (first seen first), the position of each one's first occurrence, each
-        token's first occurrence (a code into a table indexed by those positions: one dict pass, no
-        compacting) and each token's text (-1 for the separators between texts)."""
+    def spans(self, stem: bool) -> Tokens:
+        """A part's tokens as arrays (found with NumPy), of each reading's own text where they differ."""
         kind = "stem" if stem and "Σ" in self.joined else "word"
-        if kind not in self._of:
+        if kind not in self._spans:
             # without a capital sigma, str.lower() reads no context: quotation marks (in no token) may stay
             raw = kind == "stem" or (self.plain is strip_quotes_lower and "Σ" not in self.joined)
-            toks = _TOKENS_SEP.findall(self.joined.lower() if raw else self.plain(self.joined))
-            index: dict[str, int] = {}
-            pos = np.fromiter(map(index.setdefault, toks, itertools.count()), dtype=np.int64, count=len(toks))
-            first = np.fromiter(index.values(), dtype=np.int64, count=len(index))
-            is_sep = pos == index.get(_SEP, -1)
-            self._of[kind] = (list(index), first, pos, np.where(is_sep, -1, np.cumsum(is_sep)))
-        return self._of[kind]
+            self._spans[kind] = Tokens(self.joined.lower() if raw else self.plain(self.joined))
+        return self._spans[kind]
+
+    def tokens(self, stem: bool) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct tokens (first seen first), the position of each one's first occurrence, each
+        token's first occurrence (a code into a table indexed by those positions) and each token's
+        text (-1 for the separators between texts)."""
+        toks = self.spans(stem)
+        if id(toks) not in self._of:
+            found = toks.distinct()
+            if found is not None:
+                (first, pos), is_sep = found, toks.separators()
+                uniques = toks.strings(first)
+            else:  # two tokens share a hash: the regex, and one dict pass
+                uniques, first, pos, is_sep = regex_tokens(toks.text)
+            self._of[id(toks)] = (uniques, first, pos, np.where(is_sep, -1, np.cumsum(is_sep)))
+        return self._of[id(toks)]
 
 
 class NgramTable:
@@ -217,7 +221,7 @@ class FastNgrams:
     """A fitted ``FeatureUnion``'s transform with its word and stem TF-IDF parts vectorised.
 
     Why: scikit-learn builds n-grams and counts them in Python, token by token, which held scoring
-    to about 4 MB/s per core. Here a batch of texts is joined and tokenised by one regex call, each
+    to about 4 MB/s per core. Here a batch of texts is joined and tokenised with NumPy, each
     distinct token is looked up once, and unigram and bigram columns are found with NumPy
     (``searchsorted`` over integer bigram keys). The tokens, vocabulary and counts are the same, and
     the counts go through the vectorizer's own ``TfidfTransformer`` and the union's own stacking, so
@@ -380,7 +384,7 @@ def _count(spec: Spec, batch: BatchTokens) -> tuple[list[str], np.ndarray, sp.cs
     uniques, codes, doc = batch.get(stem=k is not None)
     index: dict[str, int] = {}
     cut = uniques if k is None else [u[:k] for u in uniques]
-    tmap = np.array([-1 if u == _SEP else index.setdefault(c, len(index)) for u, c in zip(uniques, cut)], dtype=np.int64)
+    tmap = np.array([-1 if u == SEP else index.setdefault(c, len(index)) for u, c in zip(uniques, cut)], dtype=np.int64)
     t = tmap[codes] if len(codes) else codes
     names, V = list(index), len(index)
     terms, docs = [], []  # per occurrence, unigrams then bigrams, each in text order

@@ -132,3 +132,39 @@ def test_export_refuses_what_it_would_not_reproduce(default_model: Path) -> None
     assert export(model, ["They lied."]) is not None
     model.clause_max = 1  # clause pooling: probabilities the arrays do not compute
     assert export(model, ["They lied."]) is None
+
+
+def test_token_lookup_by_hash_falls_back_to_the_dict_on_collisions(default_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import stance.tokens
+
+    texts = corpus_texts()[:300] + ["Ünïcödé İstanbul 😀 ΟΔΟΣ rock-'n'-roll", "x" * 50, "governmentalisationisms ΣΑΣ", "they"]
+    want = load_scorer(default_model).transform(texts)
+    lean = load_scorer(default_model)
+    assert all(p.by_hash is not None for p in lean.parts)
+    # a token whose hash finds another token: the part's dict for the batch
+    first = lean.parts[0]
+    first.vocab.cp = first.vocab.cp.copy()
+    first.vocab.cp[first.vocab.starts[first.token_id["they"]]] = ord("q")
+    got = lean.transform(texts)
+    assert np.array_equal(got.indices, want.indices) and np.array_equal(got.data, want.data)
+    # the stem part: stems of the words the word part knows, its own table (here misled) for the rest
+    stems = next(p for p in lean.parts if p.stem_length is not None)
+    assert stems.stems_of is not None
+    stems.vocab.cp = stems.vocab.cp + 1
+    got = lean.transform(texts)
+    assert np.array_equal(got.indices, want.indices) and np.array_equal(got.data, want.data)
+    # two table tokens with one hash: no table by hash, the dict for every batch
+    monkeypatch.setattr(stance.tokens, "hash_code_points", lambda cp, s, e: np.zeros(len(s), dtype=np.uint64))
+    lean = load_scorer(default_model)
+    assert all(p.by_hash is None for p in lean.parts)
+    got = lean.transform(texts)
+    assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices) and np.array_equal(got.data, want.data)
+
+
+def test_sorted_keys_by_16_bit_halves_are_np_sort() -> None:
+    from stance.arrays import _sorted
+
+    rng = np.random.default_rng(3)
+    for keys in [np.zeros(0, dtype=np.int64), rng.integers(0, 2**32, 5000), rng.integers(0, 300, 999), rng.integers(0, 2**40, 100)]:
+        assert np.array_equal(_sorted(keys.astype(np.int64)), np.sort(keys))
+    assert np.array_equal(_sorted(np.array([2**32, 5, 2**32 - 1, 0])), [0, 5, 2**32 - 1, 2**32])
