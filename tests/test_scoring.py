@@ -170,16 +170,6 @@ def test_rendered_lines_are_the_records_lines(default_model: Path, evidence: int
     assert render_jsonl(articles, segmented, P, D, labels, ev)[0] == jsonl_lines(to_records(articles, segmented, P, D, labels, ev)[0])
 
 
-def test_score_text_is_the_repr_of_the_rounded_score() -> None:
-    from stance.records import score_text
-
-    rng = np.random.default_rng(5)
-    values = np.concatenate(
-        [rng.random(100_000), rng.random(20_000) ** 8, [0.0, 1.0, 0.5, 5e-5, 1.5e-4, 0.99995, 0.12345, 4.999e-5, 1e-300]]
-    )
-    assert [score_text(p) for p in values.tolist()] == [repr(round(p, 4)) for p in values.tolist()]
-
-
 @pytest.mark.parametrize("backend", ["loky", "threading"])
 def test_digests_are_taken_where_articles_are_scored(default_model: Path, backend: str) -> None:
     import functools
