@@ -74,48 +74,68 @@ def top_terms(
     """For each row and label, the named terms whose weight x value is largest, as ``[term, value]``.
 
     ``W``: (n_labels, n_cols) weights; ``names[col]``: a column's term; ``key[col]``: the first column
-    with the same term (-1: a column without a term). Vectorised over all rows and terms: a term from
-    two parts is summed in column order, and ties keep the term's first column (the same lists, to the
-    bit, as summing and sorting term by term).
+    with the same term (-1: a column without a term). Vectorised over all (row, label) pairs wanted
+    and their terms at once: a term from two parts is summed in column order, and ties keep the
+    term's first column (the same lists, to the bit, as summing and sorting term by term).
     """
     n = rows.shape[0]
-    indptr = np.asarray(rows.indptr, dtype=np.int64)
-    lengths = np.diff(indptr)
-    all_cols, all_vals = np.asarray(rows.indices, dtype=np.int64), rows.data
-    all_named = key[all_cols] >= 0
-    take_names = getattr(names, "take", None)
     out: list[dict[str, list[list[Any]]]] = [{} for _ in range(n)]
-    for j, label in enumerate(labels):
-        # only the entries of the rows wanted for this label, in their order
-        wanted = np.arange(n) if only is None else np.flatnonzero(np.asarray(only[:, j], dtype=bool))
-        size = lengths[wanted]
-        ends = np.cumsum(size)
-        take = np.repeat(indptr[wanted] - (ends - size), size) + np.arange(ends[-1] if len(ends) else 0)
-        cols = all_cols[take]
-        contrib = all_vals[take] * np.take(W[j], cols)
-        sel = np.flatnonzero((contrib > 0) & all_named[take])
-        r, k, p, v = np.repeat(wanted, size)[sel], key[cols[sel]], sel, contrib[sel]
-        order = np.argsort(r * len(key) + k, kind="stable")  # by row, then term: a term's entries stay in the row's order
-        r, k, p, v = r[order], k[order], p[order], v[order]
-        first = np.ones(len(r), dtype=bool)
-        first[1:] = (r[1:] != r[:-1]) | (k[1:] != k[:-1])
-        starts = np.flatnonzero(first)
-        total = np.add.reduceat(v, starts) if len(starts) else v[:0]
-        r, p = r[starts], p[starts]
-        order = _best_first(r, total, p)
-        r, p, total = r[order], p[order], total[order]
-        head = np.ones(len(r), dtype=bool)
-        head[1:] = r[1:] != r[:-1]
-        begin = np.maximum.accumulate(np.where(head, np.arange(len(r)), 0))
-        keep = (np.arange(len(r)) - begin) < top_k
-        r, c = r[keep], cols[p[keep]].tolist()
-        terms = take_names(c) if take_names is not None else [names[col] for col in c]
-        items = [[term, round(value, 4)] for term, value in zip(terms, total[keep].tolist())]
-        bounds = (np.flatnonzero(np.diff(r)) + 1).tolist()  # each row's items, from their first
-        lo, hi = [0, *bounds], [*bounds, len(items)]
-        lists = {i: items[a:b] for i, a, b in zip(r[lo].tolist(), lo, hi)} if items else {}
-        for i in wanted.tolist():
-            out[i][label] = lists.get(i, [])
+    if only is None:
+        pair_row, pair_label = np.divmod(np.arange(n * len(labels)), len(labels))
+    else:
+        pair_row, pair_label = np.nonzero(np.asarray(only, dtype=bool))  # row by row, labels in order
+    if not len(pair_row):
+        return out
+    # each pair's entries (its row's), one after the other
+    indptr = np.asarray(rows.indptr, dtype=np.int64)
+    starts = indptr[pair_row]
+    size = indptr[pair_row + 1] - starts
+    ends = np.cumsum(size)
+    take = np.repeat(starts - (ends - size), size) + np.arange(ends[-1])
+    cols = np.asarray(rows.indices, dtype=np.int64)[take]
+    pair = np.repeat(np.arange(len(pair_row)), size)
+    contrib = rows.data[take] * np.take(W, pair_label[pair] * W.shape[1] + cols)  # W[label, col], without 2-D indexing
+    p = np.flatnonzero((contrib > 0) & (key[cols] >= 0))
+    g, k, v = pair[p], key[cols[p]], contrib[p]
+    order = np.argsort(g * len(key) + k, kind="stable")  # by pair, then term: a term's entries stay in the row's order
+    g, k, p, v = g[order], k[order], p[order], v[order]
+    first = np.ones(len(g), dtype=bool)
+    first[1:] = (g[1:] != g[:-1]) | (k[1:] != k[:-1])
+    at = np.flatnonzero(first)
+    total = np.add.reduceat(v, at) if len(at) else v[:0]
+    g, p = g[at], p[at]
+    order = _best_first(g, total, p)
+    g, p, total = g[order], p[order], total[order]
+    head = np.ones(len(g), dtype=bool)
+    head[1:] = g[1:] != g[:-1]
+    begin = np.maximum.accumulate(np.where(head, np.arange(len(g)), 0))
+    keep = (np.arange(len(g)) - begin) < top_k
+    g, c = g[keep], cols[p[keep]].tolist()
+    take_names = getattr(names, "take", None)
+    terms = take_names(c) if take_names is not None else [names[col] for col in c]
+    items = [[term, value] for term, value in zip(terms, round4(total[keep]).tolist())]
+    bounds = np.searchsorted(g, np.arange(len(pair_row) + 1)).tolist()  # each pair's items, from its first
+    for i, j, lo, hi in zip(pair_row.tolist(), pair_label.tolist(), bounds, bounds[1:]):
+        out[i][labels[j]] = items[lo:hi]
+    return out
+
+
+_SURE = 1e-6  # below 2**31, x * 10_000 is within 2.4e-7 of the exact product: farther from a half, its rounding is certain
+
+
+def round4(x: np.ndarray) -> np.ndarray:
+    """``round(v, 4)`` of every value, without a Python call per value: ``round`` gives the float
+    nearest to n / 10_000, n the integer nearest to the exact v x 10_000 (ties to even); n is read off
+    the float product wherever that is more than ``_SURE`` from a half. Values nearer a half (exact
+    ties), negative or from 2**31 / 10_000 on, -0.0 and non-finite ones go through ``round`` itself."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = x * 10_000.0
+        n = np.floor(y)
+        frac = y - n
+        sure = (y >= 0.0) & (y < 2.0**31) & ~np.signbit(x) & (np.abs(frac - 0.5) > _SURE)
+    out = (n + (frac > 0.5)) / 10_000.0
+    for at in np.flatnonzero(~sure).tolist():
+        out[at] = round(float(x[at]), 4)
     return out
 
 

@@ -5,7 +5,7 @@ the records, for scoring workers whose records are slim)."""
 from __future__ import annotations
 
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -23,6 +23,18 @@ class Records(list):  # type: ignore[type-arg]
 
     jsonl: str | None = None
     digest: Any = None  # what the ``digest`` callable of score_stream made of them, where it ran with them
+    columns: Columns | None = None  # the fields a digest reads, as columns, where scoring gives them instead of dicts
+
+
+class Columns(NamedTuple):
+    """One article's sentences as columns (what a summary's digest reads), so that no dict is built
+    per sentence: each sentence's decision-row code (see :func:`label_lists`), the label tuple of
+    each code, and each sentence's holder and boilerplate flag."""
+
+    codes: list[Any]
+    label_sets: dict[Any, tuple[str, ...]]
+    holders: list[str | None]
+    boilerplate: list[bool]
 
 
 def label_lists(D: np.ndarray, labels: list[str]) -> tuple[list[Any], dict[Any, tuple[str, ...]]]:

@@ -132,3 +132,38 @@ def test_export_refuses_what_it_would_not_reproduce(default_model: Path) -> None
     assert export(model, ["They lied."]) is not None
     model.clause_max = 1  # clause pooling: probabilities the arrays do not compute
     assert export(model, ["They lied."]) is None
+
+
+def test_round4_is_round_to_four_places() -> None:
+    from stance.arrays import round4
+
+    rng = np.random.default_rng(3)
+    halves = (np.arange(20_000) + 0.5) / 10_000
+    near = [halves, np.nextafter(halves, 0), np.nextafter(halves, 9), rng.random(50_000) * 3, rng.random(10_000) ** 9]
+    special = [0.0, -0.0, -0.00003, -1.23456, 0.03125, 1 / 32 * 3, 5e-5, 5e-324, 1e300, 214748.36475, 1e12 + 0.5, np.nan, np.inf]
+    values = np.concatenate([*near, special])
+    got = round4(values).tolist()
+    want = [round(v, 4) for v in values.tolist()]
+    assert [repr(x) for x in got] == [repr(x) for x in want]
+
+
+def test_top_terms_edge_cases() -> None:
+    """No rows, no pair wanted, every pair (``only`` None), a row without entries, a term from two
+    columns (summed, kept at the first), ties (the term seen first in the row)."""
+    from stance.arrays import Rows, top_terms
+
+    names = ["a", "b", "a", "c", "d"]
+    key = np.array([0, 1, 0, 3, -1])
+    W = np.array([[1.0, 2.0, 1.0, 0.5, 9.0], [-1.0, 1.0, 1.0, 1.0, 1.0]])
+    rows = Rows(np.array([0, 4, 4, 6]), np.array([0, 1, 2, 3, 1, 4]), np.array([1.0, 0.5, 0.5, 2.0, 1.0, 1.0]), 5)
+    labels = ["x", "y"]
+    assert top_terms(rows[np.array([], dtype=np.int64)], W, names, key, labels, 5, np.zeros((0, 2))) == []
+    assert top_terms(rows, W, names, key, labels, 5, np.zeros((3, 2))) == [{}, {}, {}]
+    everything = top_terms(rows, W, names, key, labels, 5, None)
+    assert everything == [
+        {"x": [["a", 1.5], ["b", 1.0], ["c", 1.0]], "y": [["c", 2.0], ["b", 0.5], ["a", 0.5]]},
+        {"x": [], "y": []},
+        {"x": [["b", 2.0]], "y": [["b", 1.0]]},
+    ]
+    only = np.array([[0, 1], [1, 0], [1, 1]])
+    assert top_terms(rows, W, names, key, labels, 2, only) == [{"y": [["c", 2.0], ["b", 0.5]]}, {"x": []}, everything[2]]
