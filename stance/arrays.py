@@ -95,7 +95,8 @@ def top_terms(
     cols = np.asarray(rows.indices, dtype=np.int64)[take]
     pair = np.repeat(np.arange(len(pair_row)), size)
     contrib = rows.data[take] * np.take(W, pair_label[pair] * W.shape[1] + cols)  # W[label, col], without 2-D indexing
-    p = np.flatnonzero((contrib > 0) & (key[cols] >= 0))
+    p = np.flatnonzero(contrib > 0)
+    p = p[key[cols[p]] >= 0]
     g, k, v = pair[p], key[cols[p]], contrib[p]
     order = np.argsort(g * len(key) + k, kind="stable")  # by pair, then term: a term's entries stay in the row's order
     g, k, p, v = g[order], k[order], p[order], v[order]
@@ -104,6 +105,9 @@ def top_terms(
     at = np.flatnonzero(first)
     total = np.add.reduceat(v, at) if len(at) else v[:0]
     g, p = g[at], p[at]
+    near = _may_lead(g, total, top_k, len(pair_row))
+    if near is not None:
+        g, p, total = g[near], p[near], total[near]
     order = _best_first(g, total, p)
     g, p, total = g[order], p[order], total[order]
     head = np.ones(len(g), dtype=bool)
@@ -137,6 +141,29 @@ def round4(x: np.ndarray) -> np.ndarray:
     for at in np.flatnonzero(~sure).tolist():
         out[at] = round(float(x[at]), 4)
     return out
+
+
+_BUCKETS = 128
+
+
+def _may_lead(g: np.ndarray, total: np.ndarray, top_k: int, n_groups: int) -> np.ndarray | None:
+    """The candidates that may be among their group's ``top_k`` (None: all of them), so that far fewer
+    are sorted. The totals (> 0) fall in buckets of 1/16 octave (their float's top bits: the same order
+    as their values); per group, the highest bucket that has ``top_k`` or more at or above it holds the
+    group's last leader, so everything below it can go. Exact: nothing that could lead, tie included,
+    is left out."""
+    if len(total) <= top_k:
+        return None
+    bucket = total.view(np.int64) >> 48
+    bucket -= bucket.max() - (_BUCKETS - 1)
+    np.maximum(bucket, 0, out=bucket)  # 8 octaves below the largest total and further down: one bucket
+    if n_groups * _BUCKETS > 1 << 22:  # a table too large to be worth it
+        return None
+    per = np.bincount(g * _BUCKETS + bucket, minlength=n_groups * _BUCKETS).reshape(n_groups, _BUCKETS)
+    below = np.cumsum(per, axis=1)
+    at_or_above = below[:, -1:] - below + per
+    floor = np.maximum((at_or_above >= top_k).sum(axis=1) - 1, 0)  # a group with fewer than top_k: all
+    return np.flatnonzero(bucket >= floor[g])
 
 
 def _best_first(r: np.ndarray, total: np.ndarray, p: np.ndarray) -> np.ndarray:
