@@ -159,7 +159,10 @@ def _digest_columns(labels: list[str], article: Article, n_sentences: int, colum
         name = normal[holder] if holder else None
         if name:
             form, key = HolderNames.form_key(name)
-            forms.setdefault(key, Counter())[form] += m
+            seen = forms.get(key)
+            if seen is None:
+                seen = forms[key] = Counter()
+            seen[form] += m
         else:
             key = UNATTRIBUTED
         c = speakers.get(key)
@@ -171,7 +174,9 @@ def _digest_columns(labels: list[str], article: Article, n_sentences: int, colum
             c[column[lab]] += m
             counts[lab] += m
         if found and name:
-            entry = by_speaker.setdefault(shown.setdefault(key, name), {lab: 0 for lab in labels})
+            entry = by_speaker.get(shown.setdefault(key, name))
+            if entry is None:
+                entry = by_speaker[shown[key]] = dict.fromkeys(labels, 0)
             for lab in found:
                 entry[lab] += m
     n = sum(pairs.values())
