@@ -128,10 +128,9 @@ _SURE = 1e-6  # below 2**31, x * 10_000 is within 2.4e-7 of the exact product: f
 
 
 def round4(x: np.ndarray) -> np.ndarray:
-    """``round(v, 4)`` of every value, without a Python call per value: ``round`` gives the float
-    nearest to n / 10_000, n the integer nearest to the exact v x 10_000 (ties to even); n is read off
-    the float product wherever that is more than ``_SURE`` from a half. Values nearer a half (exact
-    ties), negative or from 2**31 / 10_000 on, -0.0 and non-finite ones go through ``round`` itself."""
+    """``round(v, 4)`` of a 1-D array, without a Python call per value: the float nearest to n / 10_000,
+    n the integer nearest to the exact v x 10_000 (ties to even), read off the float product where that
+    is more than ``_SURE`` from a half; the rest (near a half, < 0, >= 2**31 / 10_000, -0.0, NaN) by ``round``."""
     with np.errstate(invalid="ignore", over="ignore"):
         y = x * 10_000.0
         n = np.floor(y)
@@ -147,11 +146,9 @@ _BUCKETS = 128
 
 
 def _may_lead(g: np.ndarray, total: np.ndarray, top_k: int, n_groups: int) -> np.ndarray | None:
-    """The candidates that may be among their group's ``top_k`` (None: all of them), so that far fewer
-    are sorted. The totals (> 0) fall in buckets of 1/16 octave (their float's top bits: the same order
-    as their values); per group, the highest bucket that has ``top_k`` or more at or above it holds the
-    group's last leader, so everything below it can go. Exact: nothing that could lead, tie included,
-    is left out."""
+    """The candidates that may be among their group's ``top_k`` (None: all), so that far fewer are
+    sorted: totals (> 0) in buckets of 1/16 octave (their float's top bits, in value order); per group,
+    the highest bucket with ``top_k`` or more at or above it holds the last leader (ties too)."""
     if len(total) <= top_k:
         return None
     bucket = total.view(np.int64) >> 48
