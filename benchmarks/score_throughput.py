@@ -340,17 +340,15 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
 def stage_split(model_dir: Path, path: Path) -> dict[str, float]:
     """CPU seconds per stage of one-process scoring (model loaded), chunk by chunk as stance does it
     for a JSON-lines output: the lines rendered from the sentences and arrays, each article's summary
-    share (digest) taken from slim records, and the shares added up."""
-    import functools
-
+    share (digest) taken from the sentences' columns, and the shares added up."""
     import numpy as np
 
     from stance.articles import iter_articles
     from stance.artifact import load_model_cached
-    from stance.records import label_lists, render_jsonl
+    from stance.records import Columns, Records, label_lists, render_jsonl
     from stance.scoring import chunks
     from stance.segment import split_sentences
-    from stance.summary import SUMMARY_FIELDS, Summary, digest_article
+    from stance.summary import ColumnDigest, Summary
 
     clock = time.process_time
     stages = ["segment", "features", "classify", "evidence", "JSON lines", "summary shares", "adding up"]
@@ -361,7 +359,7 @@ def stage_split(model_dir: Path, path: Path) -> dict[str, float]:
     t["model load (once per run)"] = clock() - c0
     labels = list(model.labels_)
     summary = Summary(labels)
-    digest = functools.partial(digest_article, labels)
+    digest = ColumnDigest(labels)
     c0 = clock()
     articles = list(iter_articles([str(path)]))
     t["read"] = clock() - c0
@@ -384,14 +382,15 @@ def stage_split(model_dir: Path, path: Path) -> dict[str, float]:
         render_jsonl(chunk, segmented, P, D, labels, dict(zip(rows.tolist(), explained)))
         c5 = clock()
         codes, sets = label_lists(D, labels)
-        slim = [
-            {f: list(sets[codes[k]]) if f == "labels" else getattr(s, f) for f in SUMMARY_FIELDS}
-            for k, s in enumerate(x for ss in segmented for x in ss)
-        ]
+        flat_s = [s for ss in segmented for s in ss]
+        holders, boilerplate = [s.holder for s in flat_s], [s.boilerplate for s in flat_s]
         shares, k = [], 0
         for a, ss in zip(chunk, segmented):
-            shares.append(digest(a, slim[k : k + len(ss)]))
-            k += len(ss)
+            n = len(ss)
+            records = Records([{}] * n)
+            records.columns = Columns(codes[k : k + n], sets, holders[k : k + n], boilerplate[k : k + n])
+            shares.append(digest(a, records))
+            k += n
         c6 = clock()
         for share in shares:
             summary.add_digest(share)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from stance.evidence import term_keys, top_terms
 from stance.ngrams import BatchTokens, strip_quotes_lower, token_ids
 from stance.terms import PackedTerms, pack_terms
 from stance.tokens import Tokens, Vocabulary, equal_spans, table_keys
@@ -57,86 +58,6 @@ class Rows:
 
     def tocsr(self) -> Rows:
         return self
-
-
-# ---------------------------------------------------------------------------------------------
-# Evidence, shared with stance.model
-
-
-def top_terms(
-    rows: Any,
-    W: np.ndarray,
-    names: Any,
-    key: np.ndarray,
-    labels: Sequence[str],
-    top_k: int,
-    only: np.ndarray | None,
-) -> list[dict[str, list[list[Any]]]]:
-    """For each row and label, the named terms whose weight x value is largest, as ``[term, value]``.
-
-    ``W``: (n_labels, n_cols) weights; ``names[col]``: a column's term; ``key[col]``: the first column
-    with the same term (-1: a column without a term). Vectorised over all rows and terms: a term from
-    two parts is summed in column order, and ties keep the term's first column (the same lists, to the
-    bit, as summing and sorting term by term).
-    """
-    n = rows.shape[0]
-    indptr = np.asarray(rows.indptr, dtype=np.int64)
-    lengths = np.diff(indptr)
-    all_cols, all_vals = np.asarray(rows.indices, dtype=np.int64), rows.data
-    all_named = key[all_cols] >= 0
-    take_names = getattr(names, "take", None)
-    out: list[dict[str, list[list[Any]]]] = [{} for _ in range(n)]
-    for j, label in enumerate(labels):
-        # only the entries of the rows wanted for this label, in their order
-        wanted = np.arange(n) if only is None else np.flatnonzero(np.asarray(only[:, j], dtype=bool))
-        size = lengths[wanted]
-        ends = np.cumsum(size)
-        take = np.repeat(indptr[wanted] - (ends - size), size) + np.arange(ends[-1] if len(ends) else 0)
-        cols = all_cols[take]
-        contrib = all_vals[take] * np.take(W[j], cols)
-        sel = np.flatnonzero((contrib > 0) & all_named[take])
-        r, k, p, v = np.repeat(wanted, size)[sel], key[cols[sel]], sel, contrib[sel]
-        order = np.argsort(r * len(key) + k, kind="stable")  # by row, then term: a term's entries stay in the row's order
-        r, k, p, v = r[order], k[order], p[order], v[order]
-        first = np.ones(len(r), dtype=bool)
-        first[1:] = (r[1:] != r[:-1]) | (k[1:] != k[:-1])
-        starts = np.flatnonzero(first)
-        total = np.add.reduceat(v, starts) if len(starts) else v[:0]
-        r, p = r[starts], p[starts]
-        order = _best_first(r, total, p)
-        r, p, total = r[order], p[order], total[order]
-        head = np.ones(len(r), dtype=bool)
-        head[1:] = r[1:] != r[:-1]
-        begin = np.maximum.accumulate(np.where(head, np.arange(len(r)), 0))
-        keep = (np.arange(len(r)) - begin) < top_k
-        r, c = r[keep], cols[p[keep]].tolist()
-        terms = take_names(c) if take_names is not None else [names[col] for col in c]
-        items = [[term, round(value, 4)] for term, value in zip(terms, total[keep].tolist())]
-        bounds = (np.flatnonzero(np.diff(r)) + 1).tolist()  # each row's items, from their first
-        lo, hi = [0, *bounds], [*bounds, len(items)]
-        lists = {i: items[a:b] for i, a, b in zip(r[lo].tolist(), lo, hi)} if items else {}
-        for i in wanted.tolist():
-            out[i][label] = lists.get(i, [])
-    return out
-
-
-def _best_first(r: np.ndarray, total: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``np.lexsort((p, -total, r))`` (by row, largest total first; ties: the term seen first in the
-    row), as one argsort of unique integer keys: the totals' ranks among themselves, then ``p``."""
-    uniq, rank = np.unique(total, return_inverse=True)
-    n_p = int(p.max()) + 1 if len(p) else 1
-    if (int(r.max()) + 1 if len(r) else 1) * len(uniq) * n_p >= 2**62:
-        return np.lexsort((p, -total, r))
-    return np.argsort((r * len(uniq) + (len(uniq) - 1 - rank)) * n_p + p)
-
-
-def term_keys(names: Sequence[str | None]) -> np.ndarray:
-    """Per column, the first column with the same term (-1 for a column without one)."""
-    key = np.arange(len(names), dtype=np.int64)
-    first: dict[str, int] = {}
-    for col, term in enumerate(names):
-        key[col] = -1 if term is None else first.setdefault(term, col)
-    return key
 
 
 def expit(d: np.ndarray) -> np.ndarray:

@@ -5,14 +5,13 @@ and written as they go (:mod:`stance.render.files`), every output file atomicall
 from __future__ import annotations
 
 import contextlib
-import functools
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from stance.articles import Article, iter_articles
 from stance.errors import StanceError
-from stance.summary import SUMMARY_FIELDS, Summary, digest_article
+from stance.summary import SUMMARY_FIELDS, ColumnDigest, Summary
 
 
 def run_scoring(
@@ -83,7 +82,7 @@ def run_scoring(
             # the summary's share of each article is taken where it is scored: with JSON lines the records
             # sent back are emptied (the lines hold the fields; on_article counts them)
             fields=SUMMARY_FIELDS if fmt == "jsonl" and grouped is None else None,
-            digest=functools.partial(digest_article, labels) if grouped is None else None,
+            digest=ColumnDigest(labels) if grouped is None else None,
         ):
             digest = getattr(records, "digest", None)
             row = summary.add(article, records) if digest is None else summary.add_digest(digest)

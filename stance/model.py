@@ -20,8 +20,8 @@ from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from stance.arrays import term_keys, top_terms
 from stance.config import Config, ModelConfig
+from stance.evidence import term_keys, top_terms
 from stance.features import TextFeatures, build_features
 from stance.soft import fit_ovr, fit_weighted_ovr, is_soft
 from stance.thresholds import learn_thresholds
@@ -267,7 +267,7 @@ class StanceClassifier(ClassifierMixin, BaseEstimator):
 
     def _explain_named(self, F: Any, W: np.ndarray, top_k: int, only: np.ndarray | None) -> list[dict[str, list[list[Any]]]]:
         """:meth:`explain` for columns named by the vocabularies, vectorised over all texts and terms
-        (:func:`stance.arrays.top_terms`: a Python loop over every active column of every text was the
+        (:func:`stance.evidence.top_terms`: a Python loop over every active column of every text was the
         largest part of scoring)."""
         names, key = self._evidence_names()
         return top_terms(F, W, names, key, self.labels_, top_k, only)

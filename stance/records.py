@@ -5,7 +5,7 @@ the records, for scoring workers whose records are slim)."""
 from __future__ import annotations
 
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -23,6 +23,18 @@ class Records(list):  # type: ignore[type-arg]
 
     jsonl: str | None = None
     digest: Any = None  # what the ``digest`` callable of score_stream made of them, where it ran with them
+    columns: Columns | None = None  # the fields a digest reads, as columns, where scoring gives them instead of dicts
+
+
+class Columns(NamedTuple):
+    """One article's sentences as columns (what a summary's digest reads), so that no dict is built
+    per sentence: each sentence's decision-row code (see :func:`label_lists`), the label tuple of
+    each code, and each sentence's holder and boilerplate flag."""
+
+    codes: list[Any]
+    label_sets: dict[Any, tuple[str, ...]]
+    holders: list[str | None]
+    boilerplate: list[bool]
 
 
 def label_lists(D: np.ndarray, labels: list[str]) -> tuple[list[Any], dict[Any, tuple[str, ...]]]:
@@ -77,12 +89,28 @@ def to_records(
     return out
 
 
-def score_text(p: float) -> str:
-    """``repr(round(p, 4))`` for a finite float, twice as fast: both round the exact binary value
-    to 4 decimals (correctly rounded), and the shortest repr of such a float between 0.0001 and
-    1e16 is its 4-decimal form without trailing zeros (a test compares them over many values)."""
-    t = f"{p:.4f}".rstrip("0")
-    return t + "0" if t[-1] == "." else t
+# repr(n / 10_000) for every score a probability can round to: "0.0", "0.0001", ..., "1.0"
+_SCORE_TEXTS = np.array([repr(n / 10_000) for n in range(10_001)], dtype=object)
+_SURE = 1e-6  # x * 10_000 is within 2e-12 of the exact product for 0 <= x <= 1: farther from a half, its rounding is certain
+
+
+def score_texts(P: np.ndarray) -> np.ndarray:
+    """``repr(round(p, 4))`` of every value of ``P``, as an object array of its shape, without a
+    Python call per value. ``round(p, 4)`` is the float nearest to n / 10_000, n the integer
+    nearest to the exact p x 10_000 (ties to even), and n / 10_000 is what ``_SCORE_TEXTS[n]``
+    spells; n is read off the float product, which is within 2e-12 of the exact one, wherever that
+    product is more than ``_SURE`` from a half. Values nearer a half (exact ties such as 0.03125),
+    outside [0, 1], -0.0 and NaN go through ``round`` itself."""
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN and infinities: not sure, see below
+        x = P * 10_000.0
+        n = np.floor(x)
+        frac = x - n
+        sure = (P >= 0.0) & (P <= 1.0) & ~np.signbit(P) & (np.abs(frac - 0.5) > _SURE)
+    out = np.empty(P.shape, dtype=object)
+    out[sure] = _SCORE_TEXTS[(n[sure] + (frac[sure] > 0.5)).astype(np.intp)]
+    for at in zip(*np.nonzero(~sure)):
+        out[at] = repr(round(float(P[at]), 4))
+    return out
 
 
 def render_jsonl(
@@ -95,37 +123,50 @@ def render_jsonl(
 ) -> list[str]:
     """Each article's JSON lines straight from its sentences and the arrays, without building the
     records first: the same text as ``jsonl_lines(to_records(...))`` (a test compares them), for
-    the workers that write the lines while the records they send back are slim."""
+    the workers that write the lines while the records they send back are slim. The columns that are
+    not sentence attributes are built first (all scores through :func:`score_texts`, evidence only
+    for the sentences with a label), then one f-string per sentence."""
     if not np.isfinite(P).all():  # NaN or infinity: the encoder's spelling, through the records
         return [jsonl_lines(r) for r in to_records(articles, segmented, P, D, labels, evidence)]
+    flat = [s for sents in segmented for s in sents]
+    if not flat:
+        return ["" for _ in articles]
     s_ = encode_basestring
     codes, label_sets = label_lists(D, labels)
     label_json = {c: json_text(list(t)) for c, t in label_sets.items()}
-    keys = [s_(lab) + ": " for lab in labels]
-    L = len(labels)
-    # every score's text at once (score_text is repr(round(p, 4))), then each sentence's object
-    texts = [f"{key}{t}" for key, t in zip(keys * len(P), map(score_text, P.ravel().tolist()))]
-    score_json = [", ".join(texts[i : i + L]) for i in range(0, len(texts), L)]
+    row = ", ".join(s_(lab).replace("%", "%%") + ": %s" for lab in labels)  # a label's "%" is not a placeholder
+    scores = list(map(row.__mod__, zip(*score_texts(P).T.tolist()))) if labels else [""] * len(flat)
+    heads: list[str] = []
+    for article, sents in zip(articles, segmented):
+        heads += [s_(article.id) if isinstance(article.id, str) else json_text(article.id)] * len(sents)
+    numbers = [n for sents in segmented for n in range(len(sents))]
     null = "null"
+    # one f-string per sentence over the columns built above
+    lines = [
+        f'{{"article": {head}, "sentence": {n}, "text": {s_(st.text)}, "start": {st.start}, "end": {st.end}, "labels": {label_json[code]}, '
+        f'"scores": {{{score}}}, "paragraph": {st.paragraph}, "quote": {"true" if st.quote else "false"}, '
+        f'"speaker": {null if st.speaker is None else s_(st.speaker)}, "holder": {null if st.holder is None else s_(st.holder)}, '
+        f'"holder_source": {null if st.holder_source is None else s_(st.holder_source)}, '
+        f'"boilerplate": {"true" if st.boilerplate else "false"}{ev}}}\n'
+        for st, head, n, code, score, ev in zip(flat, heads, numbers, codes, scores, _evidence_texts(evidence, D, codes, label_sets))
+    ]
     out = []
     k = 0
-    for article, sents in zip(articles, segmented):
-        head = '{"article": ' + (s_(article.id) if isinstance(article.id, str) else json_text(article.id)) + ', "sentence": '
-        lines = []
-        for n, st in enumerate(sents):
-            code = codes[k]
-            score = score_json[k]
-            line = (
-                f'{head}{n}, "text": {s_(st.text)}, "start": {st.start}, "end": {st.end}, "labels": {label_json[code]}, '
-                f'"scores": {{{score}}}, "paragraph": {st.paragraph}, "quote": {"true" if st.quote else "false"}, '
-                f'"speaker": {null if st.speaker is None else s_(st.speaker)}, "holder": {null if st.holder is None else s_(st.holder)}, '
-                f'"holder_source": {null if st.holder_source is None else s_(st.holder_source)}, '
-                f'"boilerplate": {"true" if st.boilerplate else "false"}'
-            )
-            if evidence is not None:
-                e = evidence.get(k, {})
-                line += ', "evidence": ' + json_text({lab: e.get(lab, []) for lab in label_sets[code]})
-            lines.append(line + "}\n")
-            k += 1
-        out.append("".join(lines))
+    for sents in segmented:
+        out.append("".join(lines[k : k + len(sents)]))
+        k += len(sents)
+    return out
+
+
+def _evidence_texts(
+    evidence: dict[int, dict[str, list[list[Any]]]] | None, D: np.ndarray, codes: list[Any], label_sets: dict[Any, tuple[str, ...]]
+) -> list[str]:
+    """Each sentence's ``, "evidence": {...}`` (its labels' evidence), or "" without evidence; the
+    encoder runs only for the sentences with a label (the others' evidence is ``{}``)."""
+    if evidence is None:
+        return [""] * len(D)
+    out = [', "evidence": {}'] * len(D)
+    for k in np.flatnonzero(D.any(axis=1)).tolist():
+        e = evidence.get(k, {})
+        out[k] = ', "evidence": ' + json_text({lab: e.get(lab, []) for lab in label_sets[codes[k]]})
     return out

@@ -27,7 +27,7 @@ import numpy as np
 from stance.articles import Article
 from stance.errors import StanceError
 from stance.fileio import jsonl_lines
-from stance.records import SENTENCE_FIELDS, Records, label_lists, render_jsonl, to_records
+from stance.records import SENTENCE_FIELDS, Columns, Records, label_lists, render_jsonl, to_records
 from stance.segment import Sentence, split_sentences
 
 # A chunk is scored in one matrix pass: in one process small, so that the traced peak stays a small
@@ -160,29 +160,45 @@ def scored_records(
     each article's (slim) records, its result kept as ``Records.digest``; with a digest and rendered
     slim records, the records are then emptied (one empty dict per sentence): the digest and the lines
     hold all there is."""
-    out = _scored_records(model, chunk, evidence, fields, render)
+    columns = render and fields is not None and digest is not None and getattr(digest, "reads_columns", False)
+    out = _scored_records(model, chunk, evidence, fields, render, columns)
     if digest is not None:
         empty: dict[str, Any] = {}
         for article, r in zip(chunk, out):
             r.digest = digest(article, r)
+            r.columns = None  # not sent back from a worker
             if render and fields is not None:
                 r[:] = [empty] * len(r)
     return out
 
 
-def _scored_records(model: Any, chunk: list[Article], evidence: int, fields: tuple[str, ...] | None, render: bool) -> list[Records]:
+def _scored_records(
+    model: Any, chunk: list[Article], evidence: int, fields: tuple[str, ...] | None, render: bool, columns: bool = False
+) -> list[Records]:
+    """:func:`scored_records` before the digest; ``columns`` (rendered slim records whose digest reads
+    columns): the records are empty dicts from the start and carry their :class:`Columns`."""
     segmented, P, D, ev = _scored(model, chunk, evidence)
     labels = list(model.labels_)
     out = []
     if render and fields is not None and set(fields) <= SENTENCE_FIELDS | {"labels"}:
         codes, label_sets = label_lists(D, labels)
-        flat = (s for sents in segmented for s in sents)
-        light = [{f: list(label_sets[codes[k]]) if f == "labels" else getattr(s, f) for f in fields} for k, s in enumerate(flat)]
+        flat = [s for sents in segmented for s in sents]
+        if columns:
+            empty: dict[str, Any] = {}
+            holders = [s.holder for s in flat]
+            boilerplate = [s.boilerplate for s in flat]
+        else:
+            light = [{f: list(label_sets[codes[k]]) if f == "labels" else getattr(s, f) for f in fields} for k, s in enumerate(flat)]
         k = 0
         for sents, jsonl in zip(segmented, render_jsonl(chunk, segmented, P, D, labels, ev)):
-            r = Records(light[k : k + len(sents)])
+            n = len(sents)
+            if columns:
+                r = Records([empty] * n)
+                r.columns = Columns(codes[k : k + n], label_sets, holders[k : k + n], boilerplate[k : k + n])
+            else:
+                r = Records(light[k : k + n])
             r.jsonl = jsonl
-            k += len(sents)
+            k += n
             out.append(r)
         return out
     for records in to_records(chunk, segmented, P, D, labels, ev):

@@ -92,7 +92,11 @@ def digest_article(labels: list[str], article: Article, records: list[dict[str, 
     """One article's share of a :class:`Summary` (its row; per holder key its sentences and label
     counts, ``[sentences, *per label]``, and the forms its name was written in; its label counts),
     computed without the summary's state, so that scoring workers can do it and the writing process
-    only adds it up (:meth:`Summary.add_digest`)."""
+    only adds it up (:meth:`Summary.add_digest`). Records that come with their columns
+    (``records.columns``, see :class:`stance.records.Columns`) are read from those."""
+    columns = getattr(records, "columns", None)
+    if columns is not None:
+        return _digest_columns(labels, article, len(records), columns)
     content = [r for r in records if not r["boilerplate"]]
     counts = Counter(lab for r in content for lab in r["labels"])
     by_speaker: dict[str, dict[str, int]] = {}  # per holder of the article (its name as the article gives it)
@@ -133,6 +137,73 @@ def digest_article(labels: list[str], article: Article, records: list[dict[str, 
         "by_speaker": by_speaker,
     }
     return row, speakers, forms, counts
+
+
+def _digest_columns(labels: list[str], article: Article, n_sentences: int, columns: Any) -> ArticleDigest:
+    """:func:`digest_article` from an article's columns: its content sentences counted per (holder,
+    labels) pair at once, then each pair's count added where the loop over records adds 1 per
+    sentence. Pairs come in the order of their first sentence, so every dict and Counter gets its
+    keys in the order the records would give them."""
+    codes, label_sets, holders = columns.codes, columns.label_sets, columns.holders
+    known = sorted({n for n in holders if n}, key=lambda n: (-len(n.split()), n))  # all sentences', as article_holders
+    index = KnownNames(known)
+    normal = {n: index.normalise(n) for n in known}
+    pairs = Counter([(h, c) for h, c, boiler in zip(holders, codes, columns.boilerplate) if not boiler])
+    counts: Counter[str] = Counter()
+    by_speaker: dict[str, dict[str, int]] = {}
+    shown: dict[str, str] = {}
+    speakers: dict[str, list[int]] = {}
+    forms: dict[str, Counter[str]] = {}
+    column = {lab: j for j, lab in enumerate(labels, start=1)}
+    for (holder, code), m in pairs.items():
+        name = normal[holder] if holder else None
+        if name:
+            form, key = HolderNames.form_key(name)
+            seen = forms.get(key)
+            if seen is None:
+                seen = forms[key] = Counter()
+            seen[form] += m
+        else:
+            key = UNATTRIBUTED
+        c = speakers.get(key)
+        if c is None:
+            c = speakers[key] = [0] * (1 + len(labels))
+        c[0] += m
+        found = label_sets[code]
+        for lab in found:
+            c[column[lab]] += m
+            counts[lab] += m
+        if found and name:
+            entry = by_speaker.get(shown.setdefault(key, name))
+            if entry is None:
+                entry = by_speaker[shown[key]] = dict.fromkeys(labels, 0)
+            for lab in found:
+                entry[lab] += m
+    n = sum(pairs.values())
+    row = {
+        "article": article.id,
+        "sentences": n_sentences,
+        "content_sentences": n,
+        "boilerplate_sentences": n_sentences - n,
+        "counts": {lab: counts.get(lab, 0) for lab in labels},
+        "rates": {lab: round(counts.get(lab, 0) / n, 4) if n else 0.0 for lab in labels},
+        "by_speaker": by_speaker,
+    }
+    return row, speakers, forms, counts
+
+
+class ColumnDigest:
+    """``digest_article`` with its labels bound, for :func:`stance.scoring.score_stream`: picklable
+    (joblib's workers), and marked ``reads_columns``, so that scoring gives it the records' columns
+    instead of building a dict per sentence."""
+
+    reads_columns = True
+
+    def __init__(self, labels: list[str]) -> None:
+        self.labels = labels
+
+    def __call__(self, article: Article, records: list[dict[str, Any]]) -> ArticleDigest:
+        return digest_article(self.labels, article, records)
 
 
 class Summary:

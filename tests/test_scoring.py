@@ -170,21 +170,13 @@ def test_rendered_lines_are_the_records_lines(default_model: Path, evidence: int
     assert render_jsonl(articles, segmented, P, D, labels, ev)[0] == jsonl_lines(to_records(articles, segmented, P, D, labels, ev)[0])
 
 
-def test_score_text_is_the_repr_of_the_rounded_score() -> None:
-    from stance.records import score_text
-
-    rng = np.random.default_rng(5)
-    values = np.concatenate(
-        [rng.random(100_000), rng.random(20_000) ** 8, [0.0, 1.0, 0.5, 5e-5, 1.5e-4, 0.99995, 0.12345, 4.999e-5, 1e-300]]
-    )
-    assert [score_text(p) for p in values.tolist()] == [repr(round(p, 4)) for p in values.tolist()]
-
-
+@pytest.mark.parametrize("columns", [False, True])
 @pytest.mark.parametrize("backend", ["loky", "threading"])
-def test_digests_are_taken_where_articles_are_scored(default_model: Path, backend: str) -> None:
+def test_digests_are_taken_where_articles_are_scored(default_model: Path, backend: str, columns: bool) -> None:
+    """From slim records, or (ColumnDigest) from the sentences' columns, never sent back."""
     import functools
 
-    from stance.summary import SUMMARY_FIELDS, Summary, digest_article
+    from stance.summary import SUMMARY_FIELDS, ColumnDigest, Summary, digest_article
 
     articles = [
         Article(f"a{i}", f"They lied about attack number {i}. We will strike back if attacked, the minister said.") for i in range(30)
@@ -194,10 +186,11 @@ def test_digests_are_taken_where_articles_are_scored(default_model: Path, backen
     for article, records in score_stream(str(default_model), articles, jobs=1):
         direct.add(article, records)
     summed = Summary(labels)
-    digest = functools.partial(digest_article, labels)
+    digest = ColumnDigest(labels) if columns else functools.partial(digest_article, labels)
     for _article, records in score_stream(
         str(default_model), articles, jobs=2, backend=backend, chunk_size=4, fields=SUMMARY_FIELDS, digest=digest
     ):
         assert records.digest is not None and all(r == {} for r in records) and records.jsonl
+        assert records.columns is None
         summed.add_digest(records.digest)
     assert summed.speaker_table() == direct.speaker_table() and list(summed.articles) == list(direct.articles)

@@ -95,3 +95,43 @@ def test_digests_added_up_give_the_same_summary() -> None:
     assert [summed.add_digest(pickle.loads(pickle.dumps(digest_article(LABELS, a, r)))) for a, r in articles] == rows
     assert summed.speaker_table() == direct.speaker_table() and summed.totals() == direct.totals()
     assert list(summed.articles) == list(direct.articles)
+
+
+def _columns(labels: list[str], records: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The records as scoring gives them to a digest that reads columns: empty dicts and their Columns."""
+    from stance.records import Columns, Records
+
+    sets = {c: tuple(lab for j, lab in enumerate(labels) if c >> j & 1) for c in range(1 << len(labels))}
+    codes = [sum(1 << labels.index(lab) for lab in r["labels"]) for r in records]  # type: ignore[attr-defined]
+    out = Records([{}] * len(records))
+    out.columns = Columns(codes, sets, [r["holder"] for r in records], [bool(r["boilerplate"]) for r in records])  # type: ignore[misc]
+    return out
+
+
+def test_digest_from_columns_is_the_digest_from_records() -> None:
+    """Same rows, holder counts, forms and their order (the keys' order shows in the summary file):
+    repeated and varied names of one holder, no holder, boilerplate (its names still normalise the
+    others), sentences without labels, non-ASCII names, an empty article."""
+    import pickle
+
+    from stance.summary import ColumnDigest, digest_article
+
+    articles = [
+        [_rec("Chidi Okafor", ["blame"]), _rec("Mr. Okafor", ["threat"]), _rec(None, ["denial"]), _rec("Farmers", [])],
+        [_rec("farmers", []), _rec("Okafor", ["blame"]), _rec("Okafor", ["blame"]), _rec("Sgt. Ruiz", ["blame"], True)],
+        [
+            _rec("Ruiz", ["denial", "threat"]),
+            _rec("Zoë Çelik", ["blame"]),
+            _rec("Mr. Çelik", []),
+            _rec(None, []),
+            _rec("Sgt. Ruiz", [], True),
+        ],
+        [],
+    ]
+    for i, records in enumerate(articles):
+        article = Article(f"a{i}", "x")
+        expected = digest_article(LABELS, article, records)
+        got = ColumnDigest(LABELS)(article, _columns(LABELS, records))
+        assert got == expected
+        assert repr(got[:3]) == repr(expected[:3])  # the keys in the same order (the label counts' order is never shown)
+    assert pickle.loads(pickle.dumps(ColumnDigest(LABELS))).labels == LABELS
