@@ -79,10 +79,15 @@ def article_holders(records: list[dict[str, Any]]) -> list[str | None]:
     article: titles dropped and a shorter form mapped to the fullest form of the article ("Mr.
     Okafor", "Okafor" -> "Chidi Okafor"), whoever wrote the records."""
     names = [r.get("holder", r.get("speaker")) for r in records]
+    normal = _normalised(names)
+    return [normal[n] if n else None for n in names]
+
+
+def _normalised(names: list[str | None]) -> dict[str, str]:
+    """Each of an article's names (once) normalised against all of them (:func:`article_holders`)."""
     known = sorted({n for n in names if n}, key=lambda n: (-len(n.split()), n))
     index = KnownNames(known)  # normalise_holder(n, known), reading only the names that end alike
-    normal = {n: index.normalise(n) for n in known}  # each of the article's names once
-    return [normal[n] if n else None for n in names]
+    return {n: index.normalise(n) for n in known}
 
 
 ArticleDigest = tuple[dict[str, Any], dict[str, list[int]], dict[str, Counter[str]], Counter[str]]
@@ -96,59 +101,26 @@ def digest_article(labels: list[str], article: Article, records: list[dict[str, 
     (``records.columns``, see :class:`stance.records.Columns`) are read from those."""
     columns = getattr(records, "columns", None)
     if columns is not None:
-        return _digest_columns(labels, article, len(records), columns)
-    content = [r for r in records if not r["boilerplate"]]
-    counts = Counter(lab for r in content for lab in r["labels"])
-    by_speaker: dict[str, dict[str, int]] = {}  # per holder of the article (its name as the article gives it)
-    shown: dict[str, str] = {}
-    speakers: dict[str, list[int]] = {}
-    forms: dict[str, Counter[str]] = {}
-    column = {lab: j for j, lab in enumerate(labels, start=1)}
-    form_keys: dict[str, tuple[str, str]] = {}  # each of the article's names once
-    for r, name in zip(records, article_holders(records)):
-        if r["boilerplate"]:
-            continue
-        if name:
-            fk = form_keys.get(name)
-            if fk is None:
-                fk = form_keys[name] = HolderNames.form_key(name)
-            form, key = fk
-            forms.setdefault(key, Counter())[form] += 1
-        else:
-            key = UNATTRIBUTED
-        c = speakers.get(key)
-        if c is None:
-            c = speakers[key] = [0] * (1 + len(labels))
-        c[0] += 1
-        for lab in r["labels"]:
-            c[column[lab]] += 1
-        if r["labels"] and name:
-            entry = by_speaker.setdefault(shown.setdefault(key, name), {lab: 0 for lab in labels})
-            for lab in r["labels"]:
-                entry[lab] += 1
-    n = len(content)
-    row = {
-        "article": article.id,
-        "sentences": len(records),
-        "content_sentences": n,
-        "boilerplate_sentences": len(records) - n,
-        "counts": {lab: counts.get(lab, 0) for lab in labels},
-        "rates": {lab: round(counts.get(lab, 0) / n, 4) if n else 0.0 for lab in labels},
-        "by_speaker": by_speaker,
-    }
-    return row, speakers, forms, counts
+        return _digest(labels, article, columns.codes, columns.label_sets, columns.holders, columns.boilerplate)
+    codes = [tuple(r["labels"]) for r in records]
+    holders = [r.get("holder", r.get("speaker")) for r in records]
+    return _digest(labels, article, codes, {c: c for c in codes}, holders, [r["boilerplate"] for r in records])
 
 
-def _digest_columns(labels: list[str], article: Article, n_sentences: int, columns: Any) -> ArticleDigest:
-    """:func:`digest_article` from an article's columns: its content sentences counted per (holder,
-    labels) pair at once, then each pair's count added where the loop over records adds 1 per
-    sentence. Pairs come in the order of their first sentence, so every dict and Counter gets its
-    keys in the order the records would give them."""
-    codes, label_sets, holders = columns.codes, columns.label_sets, columns.holders
-    known = sorted({n for n in holders if n}, key=lambda n: (-len(n.split()), n))  # all sentences', as article_holders
-    index = KnownNames(known)
-    normal = {n: index.normalise(n) for n in known}
-    pairs = Counter([(h, c) for h, c, boiler in zip(holders, codes, columns.boilerplate) if not boiler])
+def _digest(
+    labels: list[str],
+    article: Article,
+    codes: list[Any],
+    label_sets: dict[Any, tuple[str, ...]],
+    holders: list[str | None],
+    boilerplate: list[bool],
+) -> ArticleDigest:
+    """:func:`digest_article` from an article's columns (each sentence's label code, the labels of
+    each code, its holder as written, its boilerplate flag): the content sentences counted per
+    (holder, labels) pair at once, then each pair's count added at once. Pairs come in the order of
+    their first sentence, so every dict and Counter gets its keys in sentence order."""
+    normal = _normalised(holders)
+    pairs = Counter([(h, c) for h, c, boiler in zip(holders, codes, boilerplate) if not boiler])
     counts: Counter[str] = Counter()
     by_speaker: dict[str, dict[str, int]] = {}
     shown: dict[str, str] = {}
@@ -182,9 +154,9 @@ def _digest_columns(labels: list[str], article: Article, n_sentences: int, colum
     n = sum(pairs.values())
     row = {
         "article": article.id,
-        "sentences": n_sentences,
+        "sentences": len(codes),
         "content_sentences": n,
-        "boilerplate_sentences": n_sentences - n,
+        "boilerplate_sentences": len(codes) - n,
         "counts": {lab: counts.get(lab, 0) for lab in labels},
         "rates": {lab: round(counts.get(lab, 0) / n, 4) if n else 0.0 for lab in labels},
         "by_speaker": by_speaker,
