@@ -250,7 +250,7 @@ def _verify_files(model_dir: str | Path) -> tuple[dict[str, Any], Path]:
     interrupted = (d / INCOMPLETE).exists()
     if not target.exists():
         raise StanceError(INTERRUPTED if interrupted else "model file is missing", path=target)
-    actual = sha256_file(target)
+    actual = _file_sha256(target)
     if actual != manifest["model_sha256"]:
         if interrupted:
             raise StanceError(INTERRUPTED, path=d)
@@ -264,13 +264,29 @@ def _verify_files(model_dir: str | Path) -> tuple[dict[str, Any], Path]:
             raise StanceError(f"manifest names an unexpected scorer file {manifest['scorer_file']!r}", path=d / MANIFEST)
         if not scorer.exists():
             raise StanceError(INTERRUPTED if interrupted else "scorer file is missing", path=scorer)
-        if sha256_file(scorer) != manifest.get("scorer_sha256"):
+        if _file_sha256(scorer) != manifest.get("scorer_sha256"):
             if interrupted:
                 raise StanceError(INTERRUPTED, path=d)
             raise StanceError(
                 "sha256 does not match manifest.json: the scorer file was modified or corrupted; refusing to load it", path=scorer
             )
     return manifest, target
+
+
+_HASHED: dict[tuple[str, int, int, int, int], str] = {}
+
+
+def _file_sha256(path: Path) -> str:
+    """A model file's sha256, hashed once per process while the file is unchanged (same inode, size,
+    modification and change times: any write, and any utime that would hide it, sets the change time).
+    Why: `stance score` verifies the model directory to report its warnings, then loads it, verifying
+    again; hashing the model and its scorer arrays (~40 MB) twice was a tenth of its start-up."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    found = _HASHED.get(key)
+    if found is None:
+        found = _HASHED[key] = sha256_file(path)
+    return found
 
 
 def check_trust(model_dir: str | Path, manifest: dict[str, Any], trust_model: bool = False) -> None:

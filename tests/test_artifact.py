@@ -444,3 +444,23 @@ def test_a_joblib_model_loads_only_with_trust_model(tiny_cfg: Path, tmp_path: Pa
 def test_the_default_model_file_is_compact(default_model: Path) -> None:
     """The n-gram vocabularies are saved as arrays: a skops file of dict entries was 310 MB and took a minute to load."""
     assert (default_model / "model.skops").stat().st_size < 40_000_000
+
+
+def test_a_file_changed_after_it_was_verified_is_hashed_again(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each model file is hashed once per process while it is unchanged; a write in place (same
+    size) after a verification is still caught, even with its modification time put back."""
+    target = model_dir / "model.skops"
+    verify_model(model_dir)
+    calls: list[str] = []
+    real = artifact.sha256_file
+    monkeypatch.setattr(artifact, "sha256_file", lambda p: calls.append(Path(p).name) or real(p))
+    verify_model(model_dir)
+    assert calls == []  # unchanged: not hashed again
+    before = target.stat()
+    blob = bytearray(target.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    target.write_bytes(bytes(blob))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(StanceError, match="the model file was modified or corrupted"):
+        verify_model(model_dir)
+    assert calls == ["model.skops"]
