@@ -89,9 +89,11 @@ class PairTable:
         self._keys = np.full(1 << bits, -1, dtype=np.int64)  # key << _bits | column, or the key alone
         self._cols = None if packed else np.full(1 << bits, -1, dtype=np.int64)
         pending, slot = np.arange(len(keys)), self._slot(keys)
+        claim = np.empty(1 << bits, dtype=np.int64)  # which key a free slot takes this round
         while len(pending):  # each round, one key per free slot; the others move one slot on
             free = np.flatnonzero(self._keys[slot] == -1)
-            win = free[np.unique(slot[free], return_index=True)[1]]
+            claim[slot[free]] = free  # of keys sharing a slot, one write stays (any one: a lookup probes on)
+            win = free[claim[slot[free]] == free]
             self._keys[slot[win]] = values[pending[win]]
             if self._cols is not None:
                 self._cols[slot[win]] = cols[pending[win]]
