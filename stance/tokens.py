@@ -113,17 +113,22 @@ class Tokens:
         self.text = text
         self.cp = cp = code_points(text)
         cls = classes(cp)
-        words = np.flatnonzero(cls == WORD)
-        run = np.cumsum((cls & 1) == 0, dtype=np.int32)[words]  # words with no token end between them: one token
-        first = np.ones(len(words), dtype=bool)
-        first[1:] = run[1:] != run[:-1]
-        last = np.ones(len(words), dtype=bool)
-        last[:-1] = first[1:]
-        puncts = np.flatnonzero(cls == PUNCT)
-        starts = np.concatenate((words[first], puncts))
-        order = np.argsort(starts, kind="stable")  # two sorted runs: a merge
-        self.starts = starts[order]
-        self.ends = np.concatenate((words[last] + 1, puncts + 1))[order]
+        word = cls == WORD  # a token: runs of word characters with joiners between them, or a punctuation mark
+        first, last = word.copy(), word.copy()
+        first[1:] &= ~word[:-1]  # a run of words starts after a non-word character
+        last[:-1] &= ~word[1:]
+        join = np.flatnonzero(cls == JOIN)
+        if len(join):  # a run of joiners with words on both sides: no end before it, no start after it
+            a = join[np.concatenate(([True], join[1:] != join[:-1] + 1))]
+            b = join[np.concatenate((join[1:] != join[:-1] + 1, [True]))] + 1
+            inner = (a > 0) & (b < len(cp))
+            a, b = a[inner], b[inner]
+            glue = word[a - 1] & word[b]
+            last[a[glue] - 1] = False
+            first[b[glue]] = False
+        punct = cls == PUNCT
+        self.starts = np.flatnonzero(first | punct)  # in text order, without a sort
+        self.ends = np.flatnonzero(last | punct) + 1
 
     def __len__(self) -> int:
         return len(self.starts)

@@ -168,3 +168,19 @@ def test_sorted_keys_by_16_bit_halves_are_np_sort() -> None:
     for keys in [np.zeros(0, dtype=np.int64), rng.integers(0, 2**32, 5000), rng.integers(0, 300, 999), rng.integers(0, 2**40, 100)]:
         assert np.array_equal(_sorted(keys.astype(np.int64)), np.sort(keys))
     assert np.array_equal(_sorted(np.array([2**32, 5, 2**32 - 1, 0])), [0, 5, 2**32 - 1, 2**32])
+
+
+def test_pair_table_finds_keys_packed_with_their_columns_or_apart() -> None:
+    from stance.arrays import PairTable
+
+    rng = np.random.default_rng(5)
+    for high in [2**40, 2**62]:  # keys that fit beside their columns (one packed array), and that do not
+        keys = np.unique(rng.integers(0, high, 3000))
+        cols = rng.integers(0, 2**20, len(keys))
+        table = PairTable(keys, cols)
+        assert (table._cols is None) == (high == 2**40)
+        probe = np.concatenate((keys, rng.integers(0, high, 500), [0, high - 1]))
+        want = dict(zip(keys.tolist(), cols.tolist()))
+        assert table.find(probe).tolist() == [want.get(k, -1) for k in probe.tolist()]
+    empty = PairTable(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    assert empty.find(np.array([0, 7])).tolist() == [-1, -1] and empty.find(np.zeros(0, dtype=np.int64)).tolist() == []

@@ -76,6 +76,14 @@ def test_edge_cases_give_the_regex_tokens(text: str) -> None:
     assert _fast(SEP.join([text, text, "x"])) == _regex(SEP.join([text, text, "x"]))
 
 
+def test_random_runs_of_words_joiners_and_marks_give_the_regex_tokens() -> None:
+    rng = np.random.default_rng(11)
+    alphabet = np.array(list("ab1_'’-- ?!.") + [SEP, "é"])
+    for _ in range(3000):  # joiner runs at either end, between words, beside marks and separators
+        text = "".join(rng.choice(alphabet, int(rng.integers(0, 14))))
+        assert _fast(text) == _regex(text), repr(text)
+
+
 def test_seed_corpora_give_the_regex_tokens() -> None:
     texts = _seed_texts()
     assert len(texts) > 1000
