@@ -80,16 +80,23 @@ def top_terms(
 _SURE = 1e-6  # below 2**31, x * 10_000 is within 2.4e-7 of the exact product: farther from a half, its rounding is certain
 
 
-def round4(x: np.ndarray) -> np.ndarray:
-    """``round(v, 4)`` of a 1-D array, without a Python call per value: the float nearest to n / 10_000,
-    n the integer nearest to the exact v x 10_000 (ties to even), read off the float product where that
-    is more than ``_SURE`` from a half; the rest (near a half, < 0, >= 2**31 / 10_000, -0.0, NaN) by ``round``."""
+def four_places(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each value v, the integer n (as a float) such that ``round(v, 4)`` is the float nearest to
+    n / 10_000 (n nearest to the exact v x 10_000, ties to even), and whether n is *sure*: read off
+    the float product, which is what it is where that product is more than ``_SURE`` from a half and
+    v is in [0, 2**31 / 10_000), not -0.0, not NaN. The rest need ``round`` itself."""
     with np.errstate(invalid="ignore", over="ignore"):
         y = x * 10_000.0
         n = np.floor(y)
         frac = y - n
         sure = (y >= 0.0) & (y < 2.0**31) & ~np.signbit(x) & (np.abs(frac - 0.5) > _SURE)
-    out = (n + (frac > 0.5)) / 10_000.0
+    return n + (frac > 0.5), sure
+
+
+def round4(x: np.ndarray) -> np.ndarray:
+    """``round(v, 4)`` of a 1-D array, without a Python call per value (:func:`four_places`)."""
+    n, sure = four_places(x)
+    out = n / 10_000.0
     for at in np.flatnonzero(~sure).tolist():
         out[at] = round(float(x[at]), 4)
     return out

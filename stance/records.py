@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from stance.articles import Article
+from stance.evidence import four_places
 from stance.fileio import json_text, jsonl_lines
 from stance.segment import Sentence
 
@@ -91,23 +92,17 @@ def to_records(
 
 # repr(n / 10_000) for every score a probability can round to: "0.0", "0.0001", ..., "1.0"
 _SCORE_TEXTS = np.array([repr(n / 10_000) for n in range(10_001)], dtype=object)
-_SURE = 1e-6  # x * 10_000 is within 2e-12 of the exact product for 0 <= x <= 1: farther from a half, its rounding is certain
 
 
 def score_texts(P: np.ndarray) -> np.ndarray:
     """``repr(round(p, 4))`` of every value of ``P``, as an object array of its shape, without a
-    Python call per value. ``round(p, 4)`` is the float nearest to n / 10_000, n the integer
-    nearest to the exact p x 10_000 (ties to even), and n / 10_000 is what ``_SCORE_TEXTS[n]``
-    spells; n is read off the float product, which is within 2e-12 of the exact one, wherever that
-    product is more than ``_SURE`` from a half. Values nearer a half (exact ties such as 0.03125),
-    outside [0, 1], -0.0 and NaN go through ``round`` itself."""
-    with np.errstate(invalid="ignore", over="ignore"):  # NaN and infinities: not sure, see below
-        x = P * 10_000.0
-        n = np.floor(x)
-        frac = x - n
-        sure = (P >= 0.0) & (P <= 1.0) & ~np.signbit(P) & (np.abs(frac - 0.5) > _SURE)
+    Python call per value: ``round(p, 4)`` is n / 10_000 (:func:`stance.evidence.four_places`), which
+    ``_SCORE_TEXTS[n]`` spells for a probability; values where n is not sure (near a half, such as the
+    exact tie 0.03125), outside [0, 1], -0.0 and NaN go through ``round`` itself."""
+    n, sure = four_places(P)
+    sure &= P <= 1.0
     out = np.empty(P.shape, dtype=object)
-    out[sure] = _SCORE_TEXTS[(n[sure] + (frac[sure] > 0.5)).astype(np.intp)]
+    out[sure] = _SCORE_TEXTS[n[sure].astype(np.intp)]
     for at in zip(*np.nonzero(~sure)):
         out[at] = repr(round(float(P[at]), 4))
     return out
