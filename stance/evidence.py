@@ -116,9 +116,10 @@ def _may_lead(g: np.ndarray, total: np.ndarray, top_k: int, n_groups: int) -> np
     np.maximum(bucket, 0, out=bucket)  # 8 octaves below the largest total and further down: one bucket
     if n_groups * _BUCKETS > 1 << 22:  # a table too large to be worth it
         return None
-    per = np.bincount(g * _BUCKETS + bucket, minlength=n_groups * _BUCKETS).reshape(n_groups, _BUCKETS)
-    below = np.cumsum(per, axis=1)
-    at_or_above = below[:, -1:] - below + per
+    # per group, the candidates at or above each bucket: counts with the buckets reversed, summed in
+    # place (one table of counts in memory, not three: scoring holds a chunk's tables at its peak)
+    at_or_above = np.bincount(g * _BUCKETS + (_BUCKETS - 1 - bucket), minlength=n_groups * _BUCKETS).reshape(n_groups, _BUCKETS)
+    np.cumsum(at_or_above, axis=1, out=at_or_above)
     floor = np.maximum((at_or_above >= top_k).sum(axis=1) - 1, 0)  # a group with fewer than top_k: all
     return np.flatnonzero(bucket >= floor[g])
 
