@@ -138,7 +138,7 @@ class _Part:
         self.bigram_cols = a[p + "bigram_cols"].astype(np.int64)
         self.pairs = PairTable(self.bigram_keys, self.bigram_cols)
         self.n_cols = int(a[p + "n_cols"])
-        tokens = PackedTerms(a[p + "tokens"], a[p + "token_ends"]).all()
+        self.tokens = tokens = PackedTerms(a[p + "tokens"], a[p + "token_ends"]).all()  # in id order
         self.token_id = dict(zip(tokens, range(len(tokens))))
         self.vocab = Vocabulary(tokens)
         hashes = table_keys(self.vocab.hashes)  # a table by hash where no two tokens share one
@@ -233,7 +233,7 @@ class ArrayModel:
         for i, p in enumerate(self.parts):
             word = next((j for j, w in enumerate(self.parts[:i]) if w.stem_length is None), None)
             if p.stem_length is not None and word is not None:  # each word's stem's id, and -1 for unknown
-                cut = [t[: p.stem_length] for t in sorted(self.parts[word].token_id, key=self.parts[word].token_id.__getitem__)]
+                cut = [t[: p.stem_length] for t in self.parts[word].tokens]
                 p.stems_of = (word, np.array([*map(p.token_id.get, cut, [-1] * len(cut)), -1], dtype=np.int64))
         self._idf = np.concatenate([np.ones(p.n_cols) if p.idf is None else p.idf for p in self.parts] or [np.zeros(0)])
 
