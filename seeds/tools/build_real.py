@@ -99,7 +99,7 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    pool = [json.loads(line) for p in args.pool for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pool = [r for p in args.pool for r in _read_rows(p)]
     a = {k: v for d in args.pass_a for k, v in read_pass(d).items()}
     b = {k: v for d in args.pass_b for k, v in read_pass(d).items()}
     labelled = [r for r in pool if r["id"] in a and r["id"] in b]
@@ -107,12 +107,7 @@ def main() -> None:
     print(f"{len(labelled)} sentences labelled by both passes ({missing} not)", file=sys.stderr)
     # The same sentence can recur across documents (stock phrases of statements); keep its first
     # occurrence only, and nothing the written corpus holds, so no text can sit in two splits.
-    seen = {
-        _norm(json.loads(line)["text"])
-        for p in args.written.glob("*.jsonl")
-        for line in p.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    }
+    seen = {_norm(r["text"]) for p in args.written.glob("*.jsonl") for r in _read_rows(p)}
     old_rows = {s: _read_rows(args.out / f"{s}.jsonl") for s in SHARES} if args.append else {s: [] for s in SHARES}
     old_ann = _read_rows(args.out / "annotations.jsonl") if args.append else []
     seen |= {_norm(r["text"]) for rows in old_rows.values() for r in rows}
