@@ -314,17 +314,20 @@ def rows_to_data(
     source: str = "<memory>",
     sha256: str = "",
     require_labels: bool = True,
+    keep: Sequence[str] = (),
 ) -> LabelledData:
     if not rows:
         raise StanceError("no records", path=source)
+    if missing := [n for n in keep if not any(n in row for _, row in rows)]:  # ``keep``: further columns for ``extra``
+        raise _missing_column("--by", missing[0], rows[0][1], "--by", source, rows[0][0])
     texts, label_rows, lines = [], [], []
-    extra: dict[str, list[Any]] = {"source": [], "id": []}
+    extra: dict[str, list[Any]] = {name: [] for name in ("source", "id", *keep)}
     for line, row, text, labs in parse_rows(rows, labels, cfg, source, require_labels):
         texts.append(text)
         label_rows.append(labs)
         lines.append(line)
-        extra["source"].append(row.get("source"))
-        extra["id"].append(row.get("id"))
+        for name in extra:
+            extra[name].append(row.get(name))
     return LabelledData(
         texts=texts,
         Y=lists_to_indicator(label_rows, labels),
@@ -379,24 +382,24 @@ def load_data(
     cfg: DataConfig | None = None,
     require_labels: bool = True,
     key: str | None = None,
+    keep: Sequence[str] = (),
 ) -> LabelledData:
     """Load one split from a path or hub id (or a list of them, joined) into a :class:`LabelledData`.
 
     A missing file is an error that says where it was looked for (and, with ``key``, which config
-    key named it).
-    """
+    key named it). ``keep``: further columns to carry in ``extra`` (``stance evaluate --by``)."""
     cfg = cfg or DataConfig()
     if not isinstance(source, (str, Path)):
         if not source:
             raise StanceError("an empty list of data sources" + (f" in config key '{key}'" if key else ""))
-        parts = [load_data(s, labels, cfg, require_labels, key) for s in source]
+        parts = [load_data(s, labels, cfg, require_labels, key, keep) for s in source]
         return parts[0] if len(parts) == 1 else concat(parts)
     if not Path(source).exists() and not is_hub_id(str(source)):
         where = [] if Path(source).is_absolute() else [f"looked for {Path(source).resolve()}"]
         where += [f"named by config key '{key}'"] if key else []
         raise StanceError("file not found" + (f" ({'; '.join(where)})" if where else ""), path=source)
     rows, digest = read_rows(source, cfg.text_field)
-    return rows_to_data(rows, labels, cfg, source=str(source), sha256=digest, require_labels=require_labels)
+    return rows_to_data(rows, labels, cfg, source=str(source), sha256=digest, require_labels=require_labels, keep=keep)
 
 
 def save_jsonl(data: LabelledData, path: str | Path, keep_extra: bool = True) -> None:

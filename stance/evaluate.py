@@ -84,12 +84,14 @@ def evaluate(
     labels_field: str | None = None,
     trust_model: bool = False,
     runtime: str | None = None,
+    by: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate a saved model on a labelled file; returns the report dict (write it with
     :func:`stance.render.files.write_report`). ``threshold`` decides with one value for every label
     instead of the model's own thresholds. A split too small for its figures to mean much is
     warned about (:class:`~stance.metrics.SmallSampleWarning`) and noted in the report's ``warnings``.
-    ``runtime`` (jax, onnx, onnx-int8) replaces the runtime of an accurate-tier model."""
+    ``runtime`` (jax, onnx, onnx-int8) replaces the runtime of an accurate-tier model. ``by`` names a
+    column (genre, outlet, source) whose values split the figures too: the report's ``by``."""
     import warnings
 
     from stance.artifact import load_model, manifest_thresholds
@@ -98,7 +100,7 @@ def evaluate(
         raise StanceError(f"--threshold must be between 0 and 1 (exclusive), got {threshold:g}")
     model, manifest = load_model(model_dir, trust_model, runtime)
     labels = manifest["labels"]
-    ds = load_labelled(manifest, data, text_field, labels_field)
+    ds = load_labelled(manifest, data, text_field, labels_field, keep=(by,) if by else ())
     P = model.predict_proba(ds.texts)
     Yhat = model.decide(P, threshold)
     thresholds = [float(threshold)] * len(labels) if threshold is not None else manifest_thresholds(manifest)
@@ -117,6 +119,8 @@ def evaluate(
     data_info = {"path": str(data), "sha256": ds.sha256, "n": len(ds)}
     seed = int(manifest.get("config", {}).get("seed", 0))
     report = build_report(ds.texts, ds.Y, P, Yhat, labels, thresholds, data_info, model_info, n_boot=n_boot, seed=seed)
+    if by:
+        report["by"] = {"field": by, "groups": by_group(ds.extra[by], ds.Y, P, Yhat, labels, thresholds, n_boot, seed)}
     note = small_sample_note(ds.Y, Yhat, labels)
     report["warnings"] = [note] if note else []
     if note:
@@ -124,7 +128,36 @@ def evaluate(
     return report
 
 
-def load_labelled(manifest: dict[str, Any], data: str, text_field: str | None = None, labels_field: str | None = None) -> LabelledData:
+def by_group(
+    values: Sequence[Any],
+    Y: np.ndarray,
+    P: np.ndarray,
+    Yhat: np.ndarray,
+    labels: Sequence[str],
+    thresholds: Sequence[float],
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The figures of each group of rows sharing a value (rows without one: ``"(none)"``), largest
+    group first: the same metrics as the whole report's, on that group alone."""
+    keys = ["(none)" if v is None else str(v) for v in values]
+    groups: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        groups.setdefault(k, []).append(i)
+    out: dict[str, Any] = {}
+    for k, idx in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        m = compute_metrics(Y[idx], P[idx], Yhat[idx], labels, thresholds, n_boot=n_boot, seed=seed)
+        out[k] = {"n": len(idx), **{f: m[f] for f in ("macro_f1", "macro_f1_ci", "micro_f1", "per_label") if f in m}}
+    return out
+
+
+def load_labelled(
+    manifest: dict[str, Any],
+    data: str,
+    text_field: str | None = None,
+    labels_field: str | None = None,
+    keep: Sequence[str] = (),
+) -> LabelledData:
     """Labelled data for a saved model: read with the data settings it was trained with (fields,
     label format), unless told otherwise."""
     import dataclasses
@@ -139,4 +172,4 @@ def load_labelled(manifest: dict[str, Any], data: str, text_field: str | None = 
         dcfg = dataclasses.replace(dcfg, text_field=text_field)
     if labels_field:
         dcfg = dataclasses.replace(dcfg, labels_field=labels_field)
-    return load_data(data, manifest["labels"], dcfg)
+    return load_data(data, manifest["labels"], dcfg, keep=keep)

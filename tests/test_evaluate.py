@@ -97,3 +97,37 @@ def test_a_small_dev_split_is_warned_about_in_training(tmp_path: Path) -> None:
     dev = jsonl(tmp_path / "dev.jsonl", TINY[:4] + TINY[6:9] + TINY[12:15] + TINY[20:22])  # 12 sentences
     with pytest.warns(SmallSampleWarning, match="dev split.* 12 sentences"):
         train(load_config(config(tmp_path, train_path, dev)), tmp_path / "m")
+
+
+def test_evaluate_by_a_column_reports_each_group_as_if_evaluated_alone(model_dir: Path, tmp_path: Path) -> None:
+    """`--by section`: each group's figures are those of the group's rows evaluated on their own
+    (same bootstrap), rows without the column form "(none)", largest group first."""
+    from tests.conftest import TINY, invoke
+
+    parts = ["news", "speech", None]
+    rows = [{"text": t, "labels": labs, **({"section": parts[i % 3]} if parts[i % 3] else {})} for i, (t, labs) in enumerate(TINY)]
+    path = tmp_path / "parts.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    report = evaluate(str(model_dir), str(path), n_boot=200, by="section")
+    groups = report["by"]["groups"]
+    assert report["by"]["field"] == "section" and set(groups) == {"news", "speech", "(none)"}
+    assert sum(g["n"] for g in groups.values()) == report["n"] == len(rows)
+    assert [g["n"] for g in groups.values()] == sorted((g["n"] for g in groups.values()), reverse=True)
+    news = tmp_path / "news.jsonl"
+    news.write_text("".join(json.dumps(r) + "\n" for r in rows if r.get("section") == "news"), encoding="utf-8")
+    alone = evaluate(str(model_dir), str(news), n_boot=200)
+    assert groups["news"]["macro_f1"] == alone["macro_f1"] and groups["news"]["macro_f1_ci"] == alone["macro_f1_ci"]
+    assert groups["news"]["per_label"] == alone["per_label"]
+    write_report(report, tmp_path / "r.json", tmp_path / "r.md", tmp_path / "r.html", kind="evaluation")
+    assert "## By section" in (tmp_path / "r.md").read_text() and "<h2>By section</h2>" in (tmp_path / "r.html").read_text()
+    result = invoke("evaluate", model_dir, "--data", path, "--by", "section", "--bootstrap", "0")
+    assert result.exit_code == 0 and "(none)" in result.stdout and "speech" in result.stdout
+
+
+def test_evaluate_by_a_column_no_row_has_is_a_one_line_error(model_dir: Path, tiny_data: dict[str, Path]) -> None:
+    from tests.conftest import assert_one_line_error, cli
+
+    r = cli("evaluate", model_dir, "--data", tiny_data["test"], "--by", "sourc", "--bootstrap", "0")
+    assert_one_line_error(
+        r, f"{tiny_data['test']}:1", "no --by column 'sourc'", 'did you mean "source"', "the file's columns are text, labels, source"
+    )

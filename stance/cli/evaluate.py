@@ -27,11 +27,12 @@ def evaluate_cli(
     runtime: Optional[str] = typer.Option(
         None, "--runtime", help="Accurate tier only: score with jax, onnx or onnx-int8 instead of the model's own runtime."
     ),
+    by: Optional[str] = typer.Option(None, "--by", help="Also report the figures per value of this column (genre, outlet, source)."),
 ) -> None:
     """Evaluate a model on labelled data: per-label P/R/F1 with intervals, macro/micro F1."""
     from stance.evaluate import evaluate
     from stance.render.files import write_report
-    from stance.render.markdown import evaluation_table
+    from stance.render.markdown import by_group_table, evaluation_table
 
     report = evaluate(
         str(model),
@@ -42,6 +43,7 @@ def evaluate_cli(
         labels_field=labels_field,
         trust_model=trust_model,
         runtime=runtime,
+        by=by,
     )
     write_report(report, out, markdown, html_out, kind="evaluation")
     print_table(evaluation_table(report))
@@ -51,3 +53,5 @@ def evaluate_cli(
         + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
         + f"  micro-F1 {report['micro_f1']:.3f}  n={report['n']}"
     )
+    if by:
+        print_table(by_group_table(report))

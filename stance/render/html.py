@@ -8,7 +8,7 @@ import html
 from typing import Any
 
 from stance.render.colours import label_colours
-from stance.render.markdown import comparison_rows, evaluation_table
+from stance.render.markdown import by_group_table, comparison_rows, evaluation_table
 from stance.render.plots import comparison_chart, evaluation_plots, prevalence_plot
 
 
@@ -31,7 +31,11 @@ def evaluation_html(report: dict[str, Any]) -> str:
         _env()
         .get_template("evaluation.html.j2")
         .render(
-            report=report, table=evaluation_table(report), plots=evaluation_plots(report), colours=label_colours(list(report["per_label"]))
+            report=report,
+            table=evaluation_table(report),
+            groups=by_group_table(report),
+            plots=evaluation_plots(report),
+            colours=label_colours(list(report["per_label"])),
         )
     )
 

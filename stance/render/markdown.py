@@ -26,6 +26,20 @@ def evaluation_table(report: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def by_group_table(report: dict[str, Any]) -> list[list[str]]:
+    """One row per group of ``stance evaluate --by``: its size, macro-F1 with interval, F1 per label.
+    Empty when the report was not split."""
+    block = report.get("by")
+    if not block:
+        return []
+    labels = list(report["per_label"])
+    rows = [[block["field"], "sentences", "macro-F1 [95% CI]", *[f"{lab} F1 (support)" for lab in labels]]]
+    for name, g in block["groups"].items():
+        cells = [f"{g['per_label'][lab]['f1']:.3f} ({g['per_label'][lab]['support']})" for lab in labels]
+        rows.append([name, str(g["n"]), f"{g['macro_f1']:.3f}{fmt_ci(g.get('macro_f1_ci'))}", *cells])
+    return rows
+
+
 def md_table(rows: list[list[str]]) -> str:
     head, *body = rows
     out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
@@ -48,6 +62,9 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         "",
         "Brier scores (lower is better calibrated): " + ", ".join(f"{k} {m['brier']:.3f}" for k, m in report["per_label"].items()),
     ]
+    groups = by_group_table(report)
+    if groups:
+        lines += ["", f"## By {report['by']['field']}", "", md_table(groups)]
     errors = report.get("errors") or {}
     if errors:
         lines += ["", "## Most confident errors"]
