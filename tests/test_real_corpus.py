@@ -95,3 +95,22 @@ def test_distillation_pool_is_real_unlabelled_text_from_documents_no_split_holds
     assert not {r["source"] for r in rows} & used_docs
     labelled = {_norm(r["text"]) for folder in (REAL, WRITTEN) for s in SPLITS for r in _rows(folder, s)}
     assert not {_norm(r["text"]) for r in rows} & labelled
+
+
+def test_news_rounds_are_wikinews_articles_labelled_whole_and_their_kappa_is_the_datasheets() -> None:
+    """The Wikinews rounds: CC BY 2.5 articles with their URLs, each article in one split, mostly
+    unlabelled (news base rates), and the datasheet's news kappa is that of their two passes."""
+    from sklearn.metrics import cohen_kappa_score
+
+    news = [r for s in SPLITS for r in _rows(REAL, s) if r["section"] == "wikinews"]
+    assert len(news) >= 5000
+    assert all(r["licence"].startswith("CC BY 2.5") and r["url"].startswith("https://en.wikinews.org/wiki/") for r in news)
+    assert sum(not r["labels"] for r in news) / len(news) >= 0.9
+    ids = {r["id"] for r in news}
+    ann = [a for a in map(json.loads, (REAL / "annotations.jsonl").read_text(encoding="utf-8").splitlines()) if a["id"] in ids]
+    assert len(ann) == len(news)
+    datasheet = (REAL / "README.md").read_text(encoding="utf-8")
+    news_table = datasheet[datasheet.index("| label | kappa (news) |") :]
+    for label in LABELS:
+        kappa = cohen_kappa_score([label in a["pass_a"] for a in ann], [label in a["pass_b"] for a in ann])
+        assert re.search(rf"\| {label} \| {kappa:.2f} \|", news_table.split("\n\n")[0]), f"news {label} kappa {kappa:.2f}"
