@@ -66,16 +66,6 @@ RECIPES: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def _section_file(path: str, section: str) -> str:
-    """The rows of one part (``section``) of a split, as a file of their own (in a temporary folder)."""
-    import tempfile
-
-    rows = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if json.loads(line).get("section") == section]
-    out = Path(tempfile.mkdtemp(prefix="stance-recipes-")) / f"{section}.jsonl"
-    out.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return str(out)
-
-
 def cue_predict(texts: list[str], labels: list[str]) -> np.ndarray:
     return np.array([[bool(re.search(CUES[lab], t, re.I)) for lab in labels] for t in texts], dtype=np.uint8)
 
@@ -103,8 +93,8 @@ def main() -> None:
     os.chdir(ROOT)
     base = load_config("configs/default.toml")
     labels = base.labels
-    sets = {"real test": load_data("seeds/real/test.jsonl", labels, base.data)}
-    sets["news test"] = load_data(_section_file("seeds/real/test.jsonl", "wikinews"), labels, base.data)
+    sets = {"real test": load_data("seeds/real/test.jsonl", labels, base.data, keep=("section",))}
+    sets["news test"] = sets["real test"].subset([i for i, s in enumerate(sets["real test"].extra["section"]) if s == "wikinews"])
     if args.real_dev:
         sets["real-dev"] = load_data(args.real_dev, labels, base.data)
     sets["out-of-style"] = load_data("seeds/out-of-style/test.jsonl", labels, base.data)

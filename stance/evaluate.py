@@ -147,7 +147,7 @@ def by_group(
     out: dict[str, Any] = {}
     for k, idx in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         m = compute_metrics(Y[idx], P[idx], Yhat[idx], labels, thresholds, n_boot=n_boot, seed=seed)
-        out[k] = {"n": len(idx), **{f: m[f] for f in ("macro_f1", "macro_f1_ci", "micro_f1", "per_label") if f in m}}
+        out[k] = {f: m[f] for f in ("n", "macro_f1", "macro_f1_ci", "micro_f1", "per_label") if f in m}
     return out
 
 

@@ -56,6 +56,10 @@ JUNK = re.compile(r"^(\W|\d|[A-Z ]+$)|^(END|###|Thank you|Thanks)\b|\d{1,2}:\d{2
 MIN_CHARS, MAX_CHARS = 25, 350
 
 
+def _jsonl_rows(paths: list[Path]) -> list[dict]:
+    return [json.loads(line) for p in paths for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
@@ -324,21 +328,18 @@ def main() -> None:
 
     excluded: set[str] = set()
     excluded_dates: set[str] = set()
-    if args.exclude:
-        for line in args.exclude.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                excluded.add(_norm(row["text"]))
-                m = re.search(r"(\d{4}-\d{2}-\d{2})", row.get("source", ""))
-                if m:
-                    excluded_dates.add(m.group(1))
+    for row in _jsonl_rows([args.exclude] if args.exclude else []):
+        excluded.add(_norm(row["text"]))
+        m = re.search(r"(\d{4}-\d{2}-\d{2})", row.get("source", ""))
+        if m:
+            excluded_dates.add(m.group(1))
 
-    skip_docs = {json.loads(line)["doc"] for p in args.skip for line in p.read_text(encoding="utf-8").splitlines() if line.strip()}
+    skip_docs = {row["doc"] for row in _jsonl_rows(args.skip)}
     cue = CUE if args.cues == "broad" else CUE_THREAT_DENIAL
     if args.wikinews:
         docs = [d for d in wikinews_documents(args.wikinews) if d["source"] not in skip_docs]
         if args.whole:  # a later round: every usable sentence the earlier rounds left
-            excluded |= {_norm(json.loads(line)["text"]) for p in args.skip_sentences for line in p.open(encoding="utf-8") if line.strip()}
+            excluded |= {_norm(row["text"]) for row in _jsonl_rows(args.skip_sentences)}
             rows = [
                 _row(d, j, "whole-document") for d in docs for j, x in enumerate(d["sentences"]) if usable(x) and _norm(x) not in excluded
             ]
